@@ -1,0 +1,88 @@
+#include "hybridscope/config/load.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "hybridscope/core/error.hpp"
+#include "hybridscope/mpi/session.hpp"
+
+namespace hybridscope {
+
+namespace {
+constexpr off_t kMaxInputBytes = 1 << 20;
+constexpr const char* kDefaultOrigin = "built-in default";
+
+LoadedInput load_on_root(const std::optional<std::string>& path,
+                         const std::vector<std::string>& assignments) {
+  LoadedInput in;
+  in.origin = path ? *path : kDefaultOrigin;
+  in.text = path ? read_input_file(*path) : std::string(kDefaultInput);
+  std::vector<Override> overrides;
+  for (const auto& a : assignments) overrides.push_back(parse_override(a));
+  in.config = parse_config(in.text, in.origin, overrides);
+  in.resolved = to_toml(in.config);
+  return in;
+}
+}  // namespace
+
+std::string read_input_file(const std::string& path) {
+  const auto reject = [&](std::string_view why) {
+    return InputError(fmt::format("{}: {} (accepted: a readable TOML input file of at most {} bytes)",
+                                  path, why, kMaxInputBytes));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw reject(fmt::format("cannot open: {}", std::strerror(errno)));
+  struct stat st {};
+  std::string text;
+  std::string failure;
+  if (::fstat(fd, &st) != 0) failure = fmt::format("cannot stat: {}", std::strerror(errno));
+  else if (S_ISDIR(st.st_mode)) failure = "is a directory";
+  else if (!S_ISREG(st.st_mode)) failure = "is not a regular file";
+  else if (st.st_size > kMaxInputBytes) failure = fmt::format("is too large ({} bytes)", st.st_size);
+  else {
+    text.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const auto got = ::read(fd, text.data() + done, text.size() - done);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        failure = fmt::format("cannot read: {}", got < 0 ? std::strerror(errno) : "file shrank");
+        break;
+      }
+      done += static_cast<std::size_t>(got);
+    }
+  }
+  ::close(fd);
+  if (!failure.empty()) throw reject(failure);
+  if (text.find('\0') != std::string::npos) throw reject("is binary (contains NUL bytes)");
+  return text;
+}
+
+LoadedInput load_input(MPI_Comm comm, const std::optional<std::string>& path,
+                       const std::vector<std::string>& assignments) {
+  LoadedInput in;
+  std::string failure;
+  if (mpi::rank(comm) == 0) {
+    try {
+      in = load_on_root(path, assignments);
+    } catch (const InputError& e) {
+      failure = e.what();
+    }
+  }
+  // Ranks other than 0 pass no message; the shared verdict carries rank 0's.
+  int bad = failure.empty() ? 0 : 1;
+  MPI_Bcast(&bad, 1, MPI_INT, 0, comm);
+  if (bad) throw InputError(mpi::bcast_string(comm, failure, 0));
+  in.origin = mpi::bcast_string(comm, in.origin, 0);
+  in.text = mpi::bcast_string(comm, in.text, 0);
+  in.resolved = mpi::bcast_string(comm, in.resolved, 0);
+  if (mpi::rank(comm) != 0) in.config = parse_config(in.resolved, "resolved input from rank 0");
+  return in;
+}
+
+}  // namespace hybridscope

@@ -1,0 +1,74 @@
+#include "hybridscope/exec/executor.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <mutex>
+
+#include "hybridscope/core/clock.hpp"
+
+namespace hybridscope::exec {
+
+std::uint64_t RankExecution::items() const {
+  std::uint64_t n = 0;
+  for (const auto& t : threads) n += t.items;
+  return n;
+}
+
+std::uint64_t RankExecution::checksum() const {
+  std::uint64_t sum = 0;
+  for (const auto& t : threads) sum += t.checksum;
+  return sum;
+}
+
+namespace {
+ThreadTally run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::ThreadLog& log) {
+  auto worker = workload.make_worker();
+  log.close(trace::Activity::startup);
+  const auto activity = workload.activity();
+  ThreadTally tally;
+  Claim claim{};
+  while (dispenser.next(claim, log)) {
+    tally.checksum += workloads::item_checksum(claim.item, worker->run(claim.chunk, claim.item, log));
+    ++tally.items;
+    log.close(activity, claim.chunk, claim.item);
+  }
+  return tally;
+}
+}  // namespace
+
+RankExecution execute(ItemDispenser& dispenser, workloads::Workload& workload,
+                      std::vector<trace::ThreadLog>& logs) {
+  const int threads = static_cast<int>(logs.size());
+  RankExecution run;
+  run.threads.resize(logs.size());
+  std::mutex failure_mutex;
+  omp_set_dynamic(0);
+  run.begin_ns = now_ns();
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    trace::ThreadLog& log = logs[t];
+    log.start(run.begin_ns);
+    try {
+      if (omp_get_num_threads() != threads)
+        throw std::runtime_error(fmt::format("OpenMP started {} threads instead of {} (check "
+                                             "OMP_THREAD_LIMIT)", omp_get_num_threads(), threads));
+      run.threads[t] = run_items(dispenser, workload, log);
+    } catch (const std::exception& e) {
+      {
+        std::lock_guard lock(failure_mutex);
+        if (run.failure.empty()) run.failure = e.what();
+      }
+      dispenser.cancel();
+    }
+    // Threads that run out of work first wait here for their siblings: that wait is idle time.
+#pragma omp barrier
+    log.close(trace::Activity::idle);
+  }
+  run.end_ns = now_ns();
+  for (auto& log : logs) log.close(trace::Activity::shutdown);
+  return run;
+}
+
+}  // namespace hybridscope::exec

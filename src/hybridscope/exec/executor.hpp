@@ -1,0 +1,33 @@
+#pragma once
+// Runs a rank's items on its OpenMP threads and records each thread's activity in its ThreadLog.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hybridscope/exec/dispenser.hpp"
+#include "hybridscope/trace/thread_log.hpp"
+#include "hybridscope/workloads/workloads.hpp"
+
+namespace hybridscope::exec {
+
+struct ThreadTally {
+  std::uint64_t items = 0;
+  std::uint64_t checksum = 0;  // wrapping sum of item_checksum over this thread's items
+};
+
+struct RankExecution {
+  std::int64_t begin_ns = 0;
+  std::int64_t end_ns = 0;
+  std::vector<ThreadTally> threads;
+  std::string failure;  // first error any thread hit; empty when all went well
+
+  std::uint64_t items() const;
+  std::uint64_t checksum() const;
+};
+
+// Runs until the dispenser is empty or a thread fails (then the rest stop taking items).
+// `logs` holds one ThreadLog per thread; its size is the thread count.
+RankExecution execute(ItemDispenser& dispenser, workloads::Workload& workload,
+                      std::vector<trace::ThreadLog>& logs);
+
+}  // namespace hybridscope::exec

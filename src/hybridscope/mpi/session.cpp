@@ -1,0 +1,67 @@
+#include "hybridscope/mpi/session.hpp"
+
+#include <fmt/format.h>
+
+#include <climits>
+#include <cstdint>
+
+#include "hybridscope/core/error.hpp"
+
+namespace hybridscope::mpi {
+
+Session::Session(int& argc, char**& argv, int required_level) {
+  MPI_Init_thread(&argc, &argv, required_level, &provided_);
+}
+
+Session::~Session() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+std::string thread_level_name(int level) {
+  switch (level) {
+    case MPI_THREAD_SINGLE: return "MPI_THREAD_SINGLE";
+    case MPI_THREAD_FUNNELED: return "MPI_THREAD_FUNNELED";
+    case MPI_THREAD_SERIALIZED: return "MPI_THREAD_SERIALIZED";
+    case MPI_THREAD_MULTIPLE: return "MPI_THREAD_MULTIPLE";
+    default: return fmt::format("thread level {}", level);
+  }
+}
+
+int rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+
+int size(MPI_Comm comm) {
+  int s = 0;
+  MPI_Comm_size(comm, &s);
+  return s;
+}
+
+std::string bcast_string(MPI_Comm comm, const std::string& value, int root) {
+  std::uint64_t length = value.size();
+  MPI_Bcast(&length, 1, MPI_UINT64_T, root, comm);
+  std::string out = rank(comm) == root ? value : std::string(length, '\0');
+  // Broadcast in pieces: MPI counts are int.
+  for (std::uint64_t offset = 0; offset < length; offset += INT_MAX) {
+    const auto piece = static_cast<int>(std::min<std::uint64_t>(INT_MAX, length - offset));
+    MPI_Bcast(out.data() + offset, piece, MPI_CHAR, root, comm);
+  }
+  return out;
+}
+
+void raise_if_any_failed(MPI_Comm comm, const std::string& local_failure, int exit_code) {
+  const int me = rank(comm);
+  int first = local_failure.empty() ? INT_MAX : me;
+  MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == INT_MAX) return;
+  MPI_Allreduce(MPI_IN_PLACE, &exit_code, 1, MPI_INT, MPI_MAX, comm);
+  auto message = bcast_string(comm, local_failure, first);
+  if (size(comm) > 1) message = fmt::format("rank {}: {}", first, message);
+  throw Error(message, static_cast<ExitCode>(exit_code));
+}
+
+}  // namespace hybridscope::mpi

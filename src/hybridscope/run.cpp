@@ -1,0 +1,96 @@
+#include "hybridscope/run.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "hybridscope/core/error.hpp"
+#include "hybridscope/mpi/session.hpp"
+#include "hybridscope/sched/counter.hpp"
+#include "hybridscope/sched/plan.hpp"
+#include "hybridscope/sched/source.hpp"
+#include "hybridscope/workloads/calibrate.hpp"
+
+namespace hybridscope {
+
+namespace {
+
+bool burns_cpu(WorkloadKind kind) {
+  return kind == WorkloadKind::spin || kind == WorkloadKind::gil || kind == WorkloadKind::irregular;
+}
+
+std::unique_ptr<workloads::Workload> set_up_workload(MPI_Comm comm, const WorkloadConfig& config) {
+  const double rate = burns_cpu(config.kind) ? workloads::agree_burn_rate(comm) : 0.0;
+  std::unique_ptr<workloads::Workload> workload;
+  std::string failure;
+  try {
+    workload = workloads::make_workload(config, rate);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  mpi::raise_if_any_failed(comm, failure);
+  return workload;
+}
+
+std::unique_ptr<sched::ChunkSource> make_source(MPI_Comm comm, const RunConfig& config,
+                                                const sched::ChunkPlan& plan, const mpi::Layout& layout,
+                                                int provided_thread_level) {
+  if (config.strategy == Strategy::static_block || config.strategy == Strategy::static_cyclic)
+    return std::make_unique<sched::StaticSource>(plan, config.strategy, layout.rank, layout.ranks);
+  return std::make_unique<sched::CounterSource>(
+      plan.count(), sched::make_counter(comm, config.counter, layout.nodes, provided_thread_level));
+}
+
+double busy_share(const exec::RankExecution& run, const std::vector<trace::ThreadLog>& logs) {
+  const double span = double(run.end_ns - run.begin_ns) * double(logs.size());
+  double busy = 0;
+  for (const auto& log : logs)
+    busy += double(log.total_ns(trace::Activity::work) + log.total_ns(trace::Activity::io));
+  return span > 0 ? busy / span : 0.0;
+}
+
+}  // namespace
+
+int resolve_threads(const RunConfig& config) {
+  return config.threads > 0 ? config.threads : std::max(1, omp_get_max_threads());
+}
+
+RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options) {
+  RunResult result;
+  const mpi::NodeLayout node_layout(comm, resolve_threads(config));
+  result.layout = node_layout.get();
+
+  auto workload = set_up_workload(comm, config.workload);
+  const sched::ChunkPlan plan(config.items, config.chunk, config.strategy, result.layout.ranks);
+  result.logs.reserve(result.layout.threads);
+  for (int t = 0; t < result.layout.threads; ++t) result.logs.emplace_back(options.intervals_per_thread);
+  {
+    // The source lives only while items are handed out: an MPI counter's progress thread must be
+    // gone before this thread calls MPI again.
+    auto source = make_source(comm, config, plan, result.layout, options.provided_thread_level);
+    result.handout = source->describe();
+    exec::ItemDispenser dispenser(plan, *source);
+    MPI_Barrier(comm);  // a common start, so that wall time is the slowest rank's
+    result.local = exec::execute(dispenser, *workload, result.logs);
+  }
+  mpi::raise_if_any_failed(comm, result.local.failure);
+
+  double seconds = double(result.local.end_ns - result.local.begin_ns) * 1e-9;
+  MPI_Allreduce(&seconds, &result.wall_seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
+  std::uint64_t local[2] = {result.local.items(), result.local.checksum()};
+  std::uint64_t total[2] = {};
+  MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, comm);
+  result.items = total[0];
+  result.checksum = total[1];
+
+  const double share = busy_share(result.local, result.logs);
+  result.busy_share.resize(result.layout.ranks);
+  MPI_Allgather(&share, 1, MPI_DOUBLE, result.busy_share.data(), 1, MPI_DOUBLE, comm);
+  result.rank_items.resize(result.layout.ranks);
+  MPI_Allgather(&local[0], 1, MPI_UINT64_T, result.rank_items.data(), 1, MPI_UINT64_T, comm);
+  result.layout.node_comm = MPI_COMM_NULL;
+  return result;
+}
+
+}  // namespace hybridscope

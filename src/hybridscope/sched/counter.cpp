@@ -1,0 +1,141 @@
+#include "hybridscope/sched/counter.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "hybridscope/core/error.hpp"
+#include "hybridscope/mpi/session.hpp"
+
+namespace hybridscope::sched {
+
+namespace {
+constexpr std::size_t kSegmentBytes = 64;  // one cache line
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
+              "a process-shared counter needs a lock-free 64-bit atomic");
+
+std::string segment_name() {
+  std::random_device entropy;
+  return fmt::format("/hybridscope-{}-{:08x}", ::getpid(), entropy());
+}
+
+void* map_segment(int fd) {
+  void* p = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+// Rank 0 creates and initialises the segment; returns its name, or "" with `failure` set.
+std::string create_segment(void*& mapping, std::string& failure) {
+  const auto name = segment_name();
+  const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  if (fd < 0) {
+    failure = fmt::format("cannot create shared memory {}: {}", name, std::strerror(errno));
+    return {};
+  }
+  if (::ftruncate(fd, kSegmentBytes) != 0 || !(mapping = map_segment(fd))) {
+    failure = fmt::format("cannot size or map shared memory {}: {}", name, std::strerror(errno));
+    ::shm_unlink(name.c_str());
+  }
+  ::close(fd);
+  if (!mapping) return {};
+  new (mapping) std::atomic<std::uint64_t>(0);
+  return name;
+}
+}  // namespace
+
+SharedCounter::SharedCounter(MPI_Comm comm) {
+  std::string failure;
+  std::string name;
+  if (mpi::rank(comm) == 0) name = create_segment(mapping_, failure);
+  name = mpi::bcast_string(comm, name, 0);
+  if (name.empty()) mpi::raise_if_any_failed(comm, failure);
+  if (mpi::rank(comm) != 0) {
+    const int fd = ::shm_open(name.c_str(), O_RDWR, 0600);
+    if (fd >= 0) {
+      mapping_ = map_segment(fd);
+      ::close(fd);
+    }
+    if (!mapping_) failure = fmt::format("cannot map shared memory {}: {}", name, std::strerror(errno));
+  }
+  // Once every rank has mapped it the name can go: nothing is left behind, even after a crash.
+  MPI_Barrier(comm);
+  if (mpi::rank(comm) == 0) ::shm_unlink(name.c_str());
+  if (mapping_) value_ = static_cast<std::atomic<std::uint64_t>*>(mapping_);
+  try {
+    mpi::raise_if_any_failed(comm, failure);
+  } catch (...) {
+    if (mapping_) ::munmap(mapping_, kSegmentBytes);
+    throw;
+  }
+}
+
+SharedCounter::~SharedCounter() { ::munmap(mapping_, kSegmentBytes); }
+
+std::uint64_t SharedCounter::fetch_add(std::uint64_t delta) {
+  return value_->fetch_add(delta, std::memory_order_relaxed);
+}
+
+RmaCounter::RmaCounter(MPI_Comm comm, std::chrono::microseconds progress_interval)
+    : progress_interval_(progress_interval) {
+  MPI_Comm_dup(comm, &comm_);
+  rank_ = mpi::rank(comm_);
+  void* base = nullptr;
+  const MPI_Aint bytes = rank_ == 0 ? sizeof(std::uint64_t) : 0;
+  MPI_Win_allocate(bytes, sizeof(std::uint64_t), MPI_INFO_NULL, comm_, &base, &window_);
+  if (bytes) *static_cast<std::uint64_t*>(base) = 0;
+  MPI_Barrier(comm_);  // the counter is zero before anyone adds to it
+  MPI_Win_lock_all(MPI_MODE_NOCHECK, window_);
+}
+
+RmaCounter::~RmaCounter() {
+  stop_.store(true);
+  if (progress_.joinable()) progress_.join();
+  MPI_Win_unlock_all(window_);
+  MPI_Win_free(&window_);
+  MPI_Comm_free(&comm_);
+}
+
+void RmaCounter::drive_progress() {
+  // Any MPI call runs the progress engine; a probe that never matches is the cheapest one.
+  while (!stop_.load(std::memory_order_relaxed)) {
+    {
+      std::lock_guard lock(mpi_mutex_);
+      int flag = 0;
+      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, MPI_STATUS_IGNORE);
+    }
+    std::this_thread::sleep_for(progress_interval_);
+  }
+}
+
+std::uint64_t RmaCounter::fetch_add(std::uint64_t delta) {
+  if (rank_ == 0)
+    std::call_once(progress_started_, [this] { progress_ = std::thread([this] { drive_progress(); }); });
+  std::lock_guard lock(mpi_mutex_);
+  std::uint64_t previous = 0;
+  MPI_Fetch_and_op(&delta, &previous, MPI_UINT64_T, 0, 0, MPI_SUM, window_);
+  MPI_Win_flush(0, window_);
+  return previous;
+}
+
+std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int nodes,
+                                           int provided_thread_level) {
+  if (mode == CounterMode::automatic) mode = nodes == 1 ? CounterMode::shared : CounterMode::rma;
+  if (mode == CounterMode::shared) {
+    if (nodes != 1)
+      throw InputError(fmt::format("counter = \"shared\" needs all ranks on one node, but they run on "
+                                   "{} nodes (accepted here: \"auto\", \"rma\")", nodes));
+    return std::make_unique<SharedCounter>(comm);
+  }
+  if (provided_thread_level < MPI_THREAD_SERIALIZED)
+    throw Error(fmt::format("the MPI chunk counter needs MPI_THREAD_SERIALIZED, but this MPI provides "
+                            "{}; run on one node or use a static strategy",
+                            mpi::thread_level_name(provided_thread_level)));
+  return std::make_unique<RmaCounter>(comm, std::chrono::microseconds(50));
+}
+
+}  // namespace hybridscope::sched

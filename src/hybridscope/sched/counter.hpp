@@ -1,0 +1,77 @@
+#pragma once
+// The global chunk counter behind dynamic and guided self-scheduling. Every rank takes chunks from
+// it; no rank is a master that only hands out work.
+//
+// Two homes, because MPI passive-target atomics only make progress when the target rank enters MPI
+// under the pt2pt and ucx one-sided components: a rank busy computing would stall every other
+// rank's hand-out for the length of its items.
+//  - SharedCounter: all ranks on one node. The counter is a lock-free atomic in a POSIX shared
+//    memory segment, so hand-out never waits on another process and works whatever one-sided
+//    component MPI uses (MPI_Win_allocate_shared fails when `--mca osc pt2pt` is forced).
+//  - RmaCounter: ranks on several nodes. MPI_Fetch_and_op on a window of rank 0, with a progress
+//    thread on rank 0 that enters MPI every `progress_interval` so those components stay live.
+//    Its MPI calls and the hand-out's are serialised by one mutex, so MPI_THREAD_SERIALIZED is
+//    enough (Open MPI 4.1's pt2pt component refuses to run under MPI_THREAD_MULTIPLE).
+#include <mpi.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "hybridscope/config/config.hpp"
+
+namespace hybridscope::sched {
+
+class ChunkCounter {
+public:
+  virtual ~ChunkCounter() = default;
+  // Atomically adds `delta` and returns the previous value. Called by one thread of a rank at a time.
+  virtual std::uint64_t fetch_add(std::uint64_t delta) = 0;
+  virtual std::string_view name() const = 0;
+};
+
+// Collective over comm (which must lie on one node).
+class SharedCounter final : public ChunkCounter {
+public:
+  explicit SharedCounter(MPI_Comm comm);
+  ~SharedCounter() override;
+  std::uint64_t fetch_add(std::uint64_t delta) override;
+  std::string_view name() const override { return "node shared memory"; }
+
+private:
+  void* mapping_ = nullptr;
+  std::atomic<std::uint64_t>* value_ = nullptr;
+};
+
+// Collective over comm; destroy it on every rank once hand-out is over. Needs
+// MPI_THREAD_SERIALIZED, and no other thread may call MPI while fetch_add may be called.
+class RmaCounter final : public ChunkCounter {
+public:
+  RmaCounter(MPI_Comm comm, std::chrono::microseconds progress_interval);
+  ~RmaCounter() override;
+  std::uint64_t fetch_add(std::uint64_t delta) override;
+  std::string_view name() const override { return "MPI RMA on rank 0"; }
+
+private:
+  void drive_progress();
+
+  MPI_Comm comm_ = MPI_COMM_NULL;  // private duplicate; the progress thread probes on it
+  MPI_Win window_ = MPI_WIN_NULL;
+  int rank_ = 0;
+  std::chrono::microseconds progress_interval_;
+  std::mutex mpi_mutex_;
+  // Started by the first fetch_add on rank 0, so that it never overlaps the collectives before.
+  std::once_flag progress_started_;
+  std::atomic<bool> stop_{false};
+  std::thread progress_;
+};
+
+// Picks the counter for a layout; collective over comm. `nodes` is the number of nodes in comm.
+// Throws Error (on every rank alike) when the chosen mode cannot work here.
+std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int nodes,
+                                           int provided_thread_level);
+
+}  // namespace hybridscope::sched

@@ -1,0 +1,300 @@
+#include "hybridscope/workloads/workloads.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "hybridscope/core/clock.hpp"
+#include "hybridscope/core/error.hpp"
+#include "hybridscope/workloads/calibrate.hpp"
+#include "hybridscope/workloads/gil_lock.hpp"
+
+namespace hybridscope::workloads {
+
+namespace {
+
+std::uint64_t iterations_for(double seconds, double burn_rate) {
+  return static_cast<std::uint64_t>(std::llround(seconds * burn_rate));
+}
+
+// Keeps a computed value alive without storing it anywhere.
+inline void keep(std::uint64_t value) { asm volatile("" : : "r"(value)); }
+
+__attribute__((noinline)) std::uint64_t fib_recursive(int n) noexcept {
+  return n < 2 ? static_cast<std::uint64_t>(n) : fib_recursive(n - 1) + fib_recursive(n - 2);
+}
+
+class FibWorker final : public Worker {
+public:
+  explicit FibWorker(int n) : n_(n) {}
+  std::uint64_t run(std::uint64_t, std::uint64_t, trace::ThreadLog&) override { return fib_recursive(n_); }
+
+private:
+  int n_;
+};
+
+class BurnWorker final : public Worker {
+public:
+  explicit BurnWorker(std::uint64_t iterations) : iterations_(iterations) {}
+  std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
+    keep(burn(iterations_, item));
+    return item;
+  }
+
+private:
+  std::uint64_t iterations_;
+};
+
+class SleepWorker final : public Worker {
+public:
+  explicit SleepWorker(double seconds)
+      : duration_(std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(seconds))) {}
+  std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
+    std::this_thread::sleep_for(duration_);
+    return item;
+  }
+
+private:
+  std::chrono::nanoseconds duration_;
+};
+
+class IrregularWorker final : public Worker {
+public:
+  IrregularWorker(const WorkloadConfig& config, double burn_rate) : config_(config), rate_(burn_rate) {}
+  std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
+    const double cost = irregular_cost(config_, item);
+    keep(burn(iterations_for(cost, rate_), item));
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &cost, sizeof bits);
+    return bits;
+  }
+
+private:
+  WorkloadConfig config_;
+  double rate_;
+};
+
+// STREAM triad a = b + s*c over this thread's own arrays.
+class TriadWorker final : public Worker {
+public:
+  explicit TriadWorker(std::uint64_t elements) : a_(elements), b_(elements), c_(elements) {
+    for (std::uint64_t i = 0; i < elements; ++i) {
+      a_[i] = 0.0;
+      b_[i] = 1.0 + double(i % 17) * 0.5;
+      c_[i] = 2.0 - double(i % 13) * 0.125;
+    }
+  }
+  std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
+    const double s = 1.0 + double(item % 8);
+    double* __restrict a = a_.data();
+    const double* __restrict b = b_.data();
+    const double* __restrict c = c_.data();
+    const std::size_t n = a_.size();
+    for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
+    const double probe = a[item % n] + a[n - 1];
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &probe, sizeof bits);
+    return bits;
+  }
+
+private:
+  std::vector<double> a_, b_, c_;
+};
+
+// CPU work done in slices under the process-wide lock, as Python threads run under the GIL.
+class GilWorker final : public Worker {
+public:
+  GilWorker(std::uint64_t iterations, double switch_interval, double burn_rate)
+      : iterations_(iterations),
+        interval_ns_(static_cast<std::int64_t>(switch_interval * 1e9)),
+        // Check the clock about every 20 us of work: often enough to honour the interval.
+        check_every_(std::max<std::uint64_t>(1, iterations_for(20e-6, burn_rate))) {}
+
+  std::uint64_t run(std::uint64_t chunk, std::uint64_t item, trace::ThreadLog& log) override {
+    GilLock& gil = process_gil();
+    std::uint64_t left = iterations_;
+    std::uint64_t state = item;
+    while (left > 0) {
+      log.close(trace::Activity::work, chunk, item);
+      gil.acquire();
+      log.close(trace::Activity::lock_wait, chunk, item);
+      const std::int64_t held_since = now_ns();
+      do {
+        const std::uint64_t step = std::min(left, check_every_);
+        state = burn(step, state);
+        left -= step;
+      } while (left > 0 && !(now_ns() - held_since >= interval_ns_ && gil.contended()));
+      gil.release();
+    }
+    keep(state);
+    return item;
+  }
+
+private:
+  std::uint64_t iterations_;
+  std::int64_t interval_ns_;
+  std::uint64_t check_every_;
+};
+
+[[noreturn]] void fail_io(const std::string& what, const std::string& path) {
+  throw Error(fmt::format("file_io: cannot {} '{}': {}", what, path, std::strerror(errno)));
+}
+
+// Writes, fsyncs and reads back `bytes` per item in this rank's private scratch directory.
+class FileIoWorker final : public Worker {
+public:
+  FileIoWorker(const std::filesystem::path& dir, std::uint64_t bytes)
+      : dir_(dir), out_(bytes), in_(bytes) {}
+
+  std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
+    fill(item);
+    const auto path = (dir_ / fmt::format("item-{}", item)).string();
+    // Exclusive create: never follows or reuses a file someone else put there.
+    const int out = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) fail_io("create", path);
+    const bool written = transfer(out, out_.data(), true) && ::fsync(out) == 0;
+    const int saved = errno;
+    ::close(out);
+    if (!written) {
+      ::unlink(path.c_str());
+      errno = saved;
+      fail_io("write", path);
+    }
+    const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool read_back = in >= 0 && transfer(in, in_.data(), false);
+    if (in >= 0) ::close(in);
+    ::unlink(path.c_str());
+    if (!read_back) fail_io("read back", path);
+    return fingerprint();
+  }
+
+private:
+  void fill(std::uint64_t item) {
+    for (std::size_t i = 0; i < out_.size(); i += 8) {
+      const std::uint64_t word = mix64(item ^ (i << 20));
+      std::memcpy(out_.data() + i, &word, std::min<std::size_t>(8, out_.size() - i));
+    }
+  }
+
+  bool transfer(int fd, char* data, bool writing) {
+    for (std::size_t done = 0; done < out_.size();) {
+      const auto n = writing ? ::write(fd, data + done, out_.size() - done)
+                             : ::read(fd, data + done, out_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n == 0) errno = EIO;
+        return false;
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  std::uint64_t fingerprint() const {
+    std::uint64_t h = 0;
+    for (std::size_t i = 0; i < in_.size(); i += 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, in_.data() + i, std::min<std::size_t>(8, in_.size() - i));
+      h = mix64(h ^ word);
+    }
+    return h;
+  }
+
+  std::filesystem::path dir_;
+  std::vector<char> out_, in_;
+};
+
+// Owns the rank's private scratch directory and removes it, whatever happened to the items.
+class FileIoWorkload final : public Workload {
+public:
+  explicit FileIoWorkload(const WorkloadConfig& config) : bytes_(config.bytes) {
+    std::string parent = config.dir;
+    if (parent.empty()) parent = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+    std::string pattern = (std::filesystem::path(parent) / "hybridscope-XXXXXX").string();
+    if (!::mkdtemp(pattern.data()))  // mode 0700
+      throw Error(fmt::format("file_io: cannot create a scratch directory in '{}' (workload.dir): {}",
+                              parent, std::strerror(errno)));
+    dir_ = pattern;
+  }
+  ~FileIoWorkload() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  std::unique_ptr<Worker> make_worker() override { return std::make_unique<FileIoWorker>(dir_, bytes_); }
+  trace::Activity activity() const override { return trace::Activity::io; }
+
+private:
+  std::uint64_t bytes_;
+  std::filesystem::path dir_;
+};
+
+// Workloads whose threads need nothing but the configuration.
+class SimpleWorkload final : public Workload {
+public:
+  SimpleWorkload(const WorkloadConfig& config, double burn_rate) : config_(config), rate_(burn_rate) {}
+  std::unique_ptr<Worker> make_worker() override {
+    const auto& w = config_;
+    switch (w.kind) {
+      case WorkloadKind::fib: return std::make_unique<FibWorker>(w.n);
+      case WorkloadKind::spin: return std::make_unique<BurnWorker>(iterations_for(w.seconds, rate_));
+      case WorkloadKind::sleep: return std::make_unique<SleepWorker>(w.seconds);
+      case WorkloadKind::triad: return std::make_unique<TriadWorker>(w.elements);
+      case WorkloadKind::gil:
+        return std::make_unique<GilWorker>(iterations_for(w.seconds, rate_), w.switch_interval, rate_);
+      case WorkloadKind::irregular: return std::make_unique<IrregularWorker>(w, rate_);
+      case WorkloadKind::file_io: break;
+    }
+    throw Error(fmt::format("no worker for workload {}", to_string(w.kind)));
+  }
+
+private:
+  WorkloadConfig config_;
+  double rate_;
+};
+
+double unit_interval(std::uint64_t bits) {  // (0, 1]
+  return double((bits >> 11) + 1) * 0x1.0p-53;
+}
+
+}  // namespace
+
+std::uint64_t fib(int n) noexcept { return fib_recursive(n); }
+
+double irregular_cost(const WorkloadConfig& w, std::uint64_t item) noexcept {
+  const std::uint64_t r1 = mix64(w.seed ^ mix64(item));
+  const double u1 = unit_interval(r1);
+  const double u2 = unit_interval(mix64(r1));
+  double cost = w.seconds;
+  switch (w.distribution) {
+    case Distribution::uniform: cost = 2.0 * w.seconds * u1; break;
+    case Distribution::bimodal: {
+      const double short_cost = w.seconds / (1.0 - w.long_fraction + w.long_fraction * w.long_ratio);
+      cost = u1 <= w.long_fraction ? short_cost * w.long_ratio : short_cost;
+      break;
+    }
+    case Distribution::lognormal: {
+      const double mu = std::log(w.seconds) - 0.5 * w.sigma * w.sigma;
+      const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+      cost = std::exp(mu + w.sigma * z);
+      break;
+    }
+  }
+  // A far tail of the lognormal must not turn one item into an hour.
+  return std::min(cost, 1000.0 * w.seconds);
+}
+
+std::unique_ptr<Workload> make_workload(const WorkloadConfig& config, double burn_rate) {
+  if (config.kind == WorkloadKind::file_io) return std::make_unique<FileIoWorkload>(config);
+  return std::make_unique<SimpleWorkload>(config, burn_rate);
+}
+
+}  // namespace hybridscope::workloads
