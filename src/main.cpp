@@ -70,8 +70,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {  // --help, --version
     return launcher_rank() == 0 ? app.exit(e) : 0;
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports an unknown command as a missing one; name the word the user typed instead.
+    const auto extras = app.remaining();
+    const std::string message = !run_cmd->parsed() && !extras.empty()
+                                    ? fmt::format("unknown command '{}' (accepted: run)", extras.front())
+                                    : e.what();
     if (launcher_rank() == 0)
-      fmt::print(stderr, "hybridscope: error: {} (see hybridscope --help)\n", e.what());
+      fmt::print(stderr, "hybridscope: error: {} (see hybridscope --help)\n", message);
     return static_cast<int>(ExitCode::bad_input);
   }
   if (run_cmd->parsed()) return run_command(run_args, argc, argv);

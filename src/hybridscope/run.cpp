@@ -42,12 +42,32 @@ std::unique_ptr<sched::ChunkSource> make_source(MPI_Comm comm, const RunConfig& 
       plan.count(), sched::make_counter(comm, config.counter, layout.nodes, provided_thread_level));
 }
 
+std::int64_t useful_ns(const trace::ThreadLog& log) {
+  return log.total_ns(trace::Activity::work) + log.total_ns(trace::Activity::io);
+}
+
 double busy_share(const exec::RankExecution& run, const std::vector<trace::ThreadLog>& logs) {
   const double span = double(run.end_ns - run.begin_ns) * double(logs.size());
   double busy = 0;
-  for (const auto& log : logs)
-    busy += double(log.total_ns(trace::Activity::work) + log.total_ns(trace::Activity::io));
+  for (const auto& log : logs) busy += double(useful_ns(log));
   return span > 0 ? busy / span : 0.0;
+}
+
+Efficiency measure_efficiency(MPI_Comm comm, const std::vector<trace::ThreadLog>& logs, int workers,
+                              double wall_seconds) {
+  double total = 0, longest = 0;
+  for (const auto& log : logs) {
+    total += double(useful_ns(log)) * 1e-9;
+    longest = std::max(longest, double(useful_ns(log)) * 1e-9);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_DOUBLE, MPI_MAX, comm);
+  Efficiency e;
+  if (longest <= 0 || wall_seconds <= 0) return e;
+  e.load_balance = total / double(workers) / longest;
+  e.communication = longest / wall_seconds;
+  e.parallel = e.load_balance * e.communication;
+  return e;
 }
 
 }  // namespace
@@ -84,6 +104,7 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   result.items = total[0];
   result.checksum = total[1];
 
+  result.efficiency = measure_efficiency(comm, result.logs, result.layout.workers(), result.wall_seconds);
   const double share = busy_share(result.local, result.logs);
   result.busy_share.resize(result.layout.ranks);
   MPI_Allgather(&share, 1, MPI_DOUBLE, result.busy_share.data(), 1, MPI_DOUBLE, comm);

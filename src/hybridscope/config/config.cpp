@@ -358,7 +358,7 @@ std::string describe(const WorkloadConfig& w) {
 }
 
 const std::string_view kDefaultInput = R"(# Built-in default: CPU-bound fib(30) items over every rank and thread.
-items = 64
+items = 256
 chunk = 1
 strategy = "dynamic"
 

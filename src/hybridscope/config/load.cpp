@@ -43,6 +43,7 @@ std::string read_input_file(const std::string& path) {
   if (::fstat(fd, &st) != 0) failure = fmt::format("cannot stat: {}", std::strerror(errno));
   else if (S_ISDIR(st.st_mode)) failure = "is a directory";
   else if (!S_ISREG(st.st_mode)) failure = "is not a regular file";
+  else if (st.st_size == 0) failure = "is empty";
   else if (st.st_size > kMaxInputBytes) failure = fmt::format("is too large ({} bytes)", st.st_size);
   else {
     text.resize(static_cast<std::size_t>(st.st_size));

@@ -37,6 +37,9 @@ std::string format_summary(const RunResult& r, const RunConfig& c, const std::st
   out += fmt::format("wall time  {:.3f} s\n", r.wall_seconds);
   out += fmt::format("items/s    {:.1f}\n", r.wall_seconds > 0 ? double(r.items) / r.wall_seconds : 0.0);
   out += fmt::format("checksum   {:016x} ({} items)\n", r.checksum, r.items);
+  const auto& e = r.efficiency;
+  out += fmt::format("efficiency {:.3f} = load balance {:.3f} x communication {:.3f}\n", e.parallel,
+                     e.load_balance, e.communication);
   out += fmt::format("busy share {}", busy_shares(r));
   return out;
 }

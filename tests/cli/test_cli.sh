@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The hybridscope executable end to end: help and version, every shipped input, the same checksum
+# for every layout and strategy, and bad input ending every rank with exit code 2 and one line.
+# Usage: test_cli.sh HYBRIDSCOPE MPIEXEC INPUTS_DIR
+set -u
+exe=$1 mpiexec=$2 inputs=$3
+mpi_flags=(--oversubscribe --bind-to none)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+checksum_of() { sed -n 's/^checksum *\([0-9a-f]\{16\}\).*/\1/p' "$1"; }
+
+# Runs hybridscope on NP ranks and T threads; stdout+stderr go to $work/out.
+run_layout() {
+  local np=$1 threads=$2; shift 2
+  OMP_NUM_THREADS=$threads timeout 120 "$mpiexec" -np "$np" "${mpi_flags[@]}" "$exe" "$@" \
+    >"$work/out" 2>&1
+}
+
+# --- help and version -------------------------------------------------------------------------
+"$exe" --version >"$work/out" 2>&1 && grep -Eq '^hybridscope [0-9]+\.[0-9]+\.[0-9]+$' "$work/out" \
+  && pass "--version" || fail "--version: $(cat "$work/out")"
+"$exe" --help >"$work/out" 2>&1 && grep -q 'run' "$work/out" && pass "--help" || fail "--help"
+"$exe" run --help >"$work/out" 2>&1 && grep -q -- '--set' "$work/out" && pass "run --help" \
+  || fail "run --help"
+"$exe" >"$work/out" 2>&1; [ $? -eq 2 ] && pass "no subcommand exits 2" || fail "no subcommand"
+
+# --- the built-in default as a plain singleton, and under mpiexec -------------------------------
+OMP_NUM_THREADS=2 timeout 120 "$exe" run >"$work/single" 2>&1 || fail "singleton default run: $(cat "$work/single")"
+reference=$(checksum_of "$work/single")
+[ -n "$reference" ] && grep -q '^layout  *1 rank x 2 threads' "$work/single" \
+  && pass "singleton default run" || fail "singleton default run: $(cat "$work/single")"
+run_layout 2 1 run && [ "$(checksum_of "$work/out")" = "$reference" ] \
+  && grep -q '^layout  *2 ranks x 1 thread ' "$work/out" && pass "default run on 2 ranks" \
+  || fail "default run on 2 ranks: $(cat "$work/out")"
+
+# --- every shipped input runs, shortened where it would take long -----------------------------
+for input in "$inputs"/*.toml; do
+  head -n 1 "$input" | grep -q '^# ' || fail "$input: first line is not a comment saying what it shows"
+  extra=()
+  case $(basename "$input") in
+    io_sleep.toml) extra=(--set workload.seconds=0.05) ;;
+    triad.toml) extra=(--set items=20) ;;
+  esac
+  run_layout 2 2 run "$input" "${extra[@]}" && grep -q '^checksum' "$work/out" \
+    && pass "input $(basename "$input")" || fail "input $input: $(cat "$work/out")"
+done
+
+# --- one checksum for every layout and strategy -----------------------------------------------
+base=(run "$inputs/irregular.toml" --set items=301 --set workload.seconds=0.0002)
+run_layout 1 1 "${base[@]}" --set strategy=static-block
+expected=$(checksum_of "$work/out")
+[ -n "$expected" ] || fail "irregular reference run: $(cat "$work/out")"
+for layout in "1 3" "2 1" "3 2" "4 1"; do
+  for strategy in static-block static-cyclic dynamic guided; do
+    # shellcheck disable=SC2086
+    run_layout $layout "${base[@]}" --set strategy=$strategy --set chunk=7
+    got=$(checksum_of "$work/out")
+    [ "$got" = "$expected" ] && grep -q "^checksum .*(301 items)" "$work/out" \
+      && pass "checksum ${layout/ / ranks x } threads $strategy" \
+      || fail "checksum ${layout/ / ranks x } threads $strategy: '$got' != '$expected'"
+  done
+done
+
+# --- bad input: one line, exit code 2 on every rank, no hang -----------------------------------
+# Each rank runs through a small wrapper that records its own exit code, so mpiexec's aggregation
+# cannot hide a rank that hung or exited 0.
+cat >"$work/wrap.sh" <<'WRAP'
+"$@"
+echo $? >"$WRAP_DIR/rank.${OMPI_COMM_WORLD_RANK:-0}"
+WRAP
+printf 'items = 10\ncolor = "red"\n' >"$work/unknown_key.toml"
+printf 'items = "ten"\n' >"$work/wrong_type.toml"
+printf 'items = 0\n' >"$work/zero_items.toml"
+printf 'items = 10\nchunk = -3\n' >"$work/negative_chunk.toml"
+printf 'items = 10\nchunk = 11\n' >"$work/chunk_too_big.toml"
+printf '[workload]\nkind = "fib"\nn = 94\n' >"$work/fib_overflow.toml"
+printf 'strategy = "round-robin"\n' >"$work/bad_strategy.toml"
+printf '[workload]\nkind = "matmul"\n' >"$work/bad_workload.toml"
+printf 'items = [1, 2\n' >"$work/syntax.toml"
+: >"$work/empty.toml"
+printf 'items = 1\0\n' >"$work/binary.toml"
+mkdir "$work/a_directory.toml"
+
+# expect_bad NAME WORD ARGS...: every rank exits 2, the output is one line naming WORD.
+expect_bad() {
+  local name=$1 word=$2; shift 2
+  rm -f "$work"/rank.*
+  WRAP_DIR=$work timeout 30 "$mpiexec" -np 3 "${mpi_flags[@]}" -x WRAP_DIR bash "$work/wrap.sh" \
+    "$exe" "$@" >"$work/out" 2>&1
+  local launcher=$? codes
+  codes=$(cat "$work"/rank.* 2>/dev/null | sort | uniq -c | xargs)
+  local lines
+  lines=$(wc -l <"$work/out")
+  if [ $launcher -ne 0 ] || [ "$codes" != "3 2" ] || [ "$lines" -ne 1 ] ||
+     ! grep -q -- "$word" "$work/out" || ! grep -q '^hybridscope: error: ' "$work/out"; then
+    fail "bad input $name: launcher $launcher, exit codes per rank '$codes', $lines lines: $(cat "$work/out")"
+  else
+    pass "bad input $name: $(cat "$work/out")"
+  fi
+}
+
+for f in unknown_key wrong_type zero_items negative_chunk chunk_too_big fib_overflow bad_strategy \
+         bad_workload syntax empty binary a_directory; do
+  expect_bad "$f" "$work/$f.toml" run "$work/$f.toml"
+done
+expect_bad missing_file "$work/missing.toml" run "$work/missing.toml"
+expect_bad bad_override "workload.n" run "$inputs/demo.toml" --set workload.n=-1
+expect_bad override_without_value "nothing" run --set nothing
+expect_bad unknown_override_key "bogus" run --set bogus=1
+expect_bad unknown_option "--frobnicate" run --frobnicate
+expect_bad unknown_subcommand "dance" dance
+
+echo "$failures failure(s)"
+[ $failures -eq 0 ]

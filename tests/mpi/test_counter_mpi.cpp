@@ -1,0 +1,128 @@
+// The global chunk counter behind dynamic and guided scheduling, in both homes, under whatever
+// one-sided component mpiexec selected (ctest runs this binary with --mca osc rdma, pt2pt and ucx).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "hybridscope/config/config.hpp"
+#include "hybridscope/core/clock.hpp"
+#include "hybridscope/core/error.hpp"
+#include "hybridscope/mpi/session.hpp"
+#include "hybridscope/run.hpp"
+#include "hybridscope/sched/counter.hpp"
+#include "hybridscope/workloads/calibrate.hpp"
+
+namespace hybridscope::sched {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Each rank adds 1, 2 or 3 in turn and keeps (previous, delta) pairs.
+std::vector<std::uint64_t> take_ranges(ChunkCounter& counter, int rank) {
+  std::vector<std::uint64_t> mine;
+  for (int i = 0; i < 300; ++i) {
+    const std::uint64_t delta = 1 + (i + rank) % 3;
+    mine.push_back(counter.fetch_add(delta));
+    mine.push_back(delta);
+  }
+  return mine;
+}
+
+// The ranges [previous, previous + delta) of all ranks must tile [0, total) exactly. Called after
+// the counter is gone: while an RmaCounter lives, its progress thread owns MPI on rank 0.
+void expect_ranges_tile(MPI_Comm comm, const std::vector<std::uint64_t>& mine) {
+  const int ranks = mpi::size(comm);
+  std::vector<std::uint64_t> all(mine.size() * ranks);
+  MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_UINT64_T, all.data(),
+                static_cast<int>(mine.size()), MPI_UINT64_T, comm);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+  for (std::size_t i = 0; i < all.size(); i += 2) ranges.emplace_back(all[i], all[i + 1]);
+  std::sort(ranges.begin(), ranges.end());
+  std::uint64_t expected = 0;
+  for (const auto& [begin, delta] : ranges) {
+    ASSERT_EQ(begin, expected) << "a range was handed out twice or skipped";
+    expected += delta;
+  }
+}
+
+template <typename Counter, typename... Args>
+void check_counter(Args&&... args) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  std::vector<std::uint64_t> mine;
+  {
+    Counter counter(comm, std::forward<Args>(args)...);
+    mine = take_ranges(counter, mpi::rank(comm));
+  }
+  expect_ranges_tile(comm, mine);
+}
+
+TEST(SharedCounter, FetchAddRangesTileTheCount) { check_counter<SharedCounter>(); }
+
+TEST(RmaCounter, FetchAddRangesTileTheCount) { check_counter<RmaCounter>(50us); }
+
+// The pt2pt and ucx components only apply an atomic when the target rank enters MPI. Rank 0 hosts
+// the counter and then computes for a second without calling MPI; the other ranks must still get
+// all their chunks long before it is done, thanks to the progress thread.
+TEST(RmaCounter, HandOutProceedsWhileTheHostComputes) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const int rank = mpi::rank(comm);
+  if (mpi::size(comm) < 2) GTEST_SKIP() << "needs a second rank";
+  std::int64_t finished_ns = 0;
+  {
+    RmaCounter counter(comm, 50us);
+    MPI_Barrier(comm);
+    if (rank == 0) {
+      counter.fetch_add(0);
+      const std::int64_t until = now_ns() + 1'000'000'000;
+      std::uint64_t state = 1;
+      while (now_ns() < until) state = workloads::burn(1 << 12, state);
+      finished_ns = now_ns() + static_cast<std::int64_t>(state & 1);
+    } else {
+      for (int i = 0; i < 100; ++i) counter.fetch_add(1);
+      finished_ns = now_ns();
+    }
+  }
+  // CLOCK_MONOTONIC is one clock for all processes of a host; mpiexec here runs on one host.
+  std::vector<std::int64_t> finished(mpi::size(comm));
+  MPI_Allgather(&finished_ns, 1, MPI_INT64_T, finished.data(), 1, MPI_INT64_T, comm);
+  for (std::size_t r = 1; r < finished.size(); ++r)
+    EXPECT_LT(finished[r], finished[0]) << "rank " << r << " waited for rank 0 to enter MPI";
+}
+
+TEST(MakeCounter, PicksSharedMemoryOnOneNodeAndRmaAcrossNodes) {
+  EXPECT_EQ(make_counter(MPI_COMM_WORLD, CounterMode::automatic, 1, MPI_THREAD_SERIALIZED)->name(),
+            "node shared memory");
+  EXPECT_EQ(make_counter(MPI_COMM_WORLD, CounterMode::automatic, 2, MPI_THREAD_SERIALIZED)->name(),
+            "MPI RMA on rank 0");
+}
+
+TEST(MakeCounter, RefusesWhatCannotWork) {
+  EXPECT_THROW(make_counter(MPI_COMM_WORLD, CounterMode::shared, 2, MPI_THREAD_SERIALIZED),
+               InputError);
+  EXPECT_THROW(make_counter(MPI_COMM_WORLD, CounterMode::rma, 1, MPI_THREAD_FUNNELED), Error);
+}
+
+// Dynamic and guided runs through either counter execute every item once and agree on the checksum.
+TEST(CounterRun, BothCountersGiveTheSameRun) {
+  std::optional<std::uint64_t> first;
+  for (const char* counter : {"shared", "rma"})
+    for (const char* strategy : {"dynamic", "guided"}) {
+      const auto config = parse_config(
+          fmt::format("items = 301\nchunk = 2\nstrategy = \"{}\"\ncounter = \"{}\"\n[workload]\n"
+                      "kind = \"irregular\"\nseconds = 0.00005\n", strategy, counter), "t");
+      const auto result = run(MPI_COMM_WORLD, config, {.provided_thread_level = MPI_THREAD_SERIALIZED});
+      EXPECT_EQ(result.items, 301u) << counter << " " << strategy;
+      EXPECT_EQ(result.handout, counter == std::string("rma") ? "MPI RMA on rank 0" : "node shared memory");
+      if (!first) first = result.checksum;
+      EXPECT_EQ(result.checksum, *first) << counter << " " << strategy;
+    }
+}
+
+}  // namespace
+}  // namespace hybridscope::sched
