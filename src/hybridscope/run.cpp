@@ -46,11 +46,12 @@ std::int64_t useful_ns(const trace::ThreadLog& log) {
   return log.total_ns(trace::Activity::work) + log.total_ns(trace::Activity::io);
 }
 
-double busy_share(const exec::RankExecution& run, const std::vector<trace::ThreadLog>& logs) {
-  const double span = double(run.end_ns - run.begin_ns) * double(logs.size());
+// Measured against the run's wall time, not the rank's own: a rank that ran out of work early
+// shows as less busy.
+double busy_share(const std::vector<trace::ThreadLog>& logs, double wall_seconds) {
   double busy = 0;
-  for (const auto& log : logs) busy += double(useful_ns(log));
-  return span > 0 ? busy / span : 0.0;
+  for (const auto& log : logs) busy += double(useful_ns(log)) * 1e-9;
+  return wall_seconds > 0 ? busy / (wall_seconds * double(logs.size())) : 0.0;
 }
 
 Efficiency measure_efficiency(MPI_Comm comm, const std::vector<trace::ThreadLog>& logs, int workers,
@@ -105,7 +106,7 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   result.checksum = total[1];
 
   result.efficiency = measure_efficiency(comm, result.logs, result.layout.workers(), result.wall_seconds);
-  const double share = busy_share(result.local, result.logs);
+  const double share = busy_share(result.logs, result.wall_seconds);
   result.busy_share.resize(result.layout.ranks);
   MPI_Allgather(&share, 1, MPI_DOUBLE, result.busy_share.data(), 1, MPI_DOUBLE, comm);
   result.rank_items.resize(result.layout.ranks);

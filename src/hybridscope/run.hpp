@@ -32,7 +32,7 @@ struct RunResult {
   std::uint64_t items = 0;              // over all ranks
   std::uint64_t checksum = 0;           // over all ranks
   Efficiency efficiency;
-  std::vector<double> busy_share;       // per rank: time in items / (threads * rank time)
+  std::vector<double> busy_share;       // per rank: time in items / (threads * wall time)
   std::vector<std::uint64_t> rank_items;
   exec::RankExecution local;            // this rank's threads
   std::vector<trace::ThreadLog> logs;   // this rank's threads

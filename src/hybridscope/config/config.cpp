@@ -351,8 +351,14 @@ std::string describe(const WorkloadConfig& w) {
     case WorkloadKind::triad: return fmt::format("triad {} elements", w.elements);
     case WorkloadKind::gil:
       return fmt::format("gil {} s, switch interval {} s", w.seconds, w.switch_interval);
-    case WorkloadKind::irregular:
-      return fmt::format("irregular {} mean {} s, seed {}", to_string(w.distribution), w.seconds, w.seed);
+    case WorkloadKind::irregular: {
+      std::string shape;
+      if (w.distribution == Distribution::lognormal) shape = fmt::format(", sigma {}", w.sigma);
+      if (w.distribution == Distribution::bimodal)
+        shape = fmt::format(", {} long x{}", w.long_fraction, w.long_ratio);
+      return fmt::format("irregular {} mean {} s{}, seed {}", to_string(w.distribution), w.seconds,
+                         shape, w.seed);
+    }
   }
   return "?";
 }
