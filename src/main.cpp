@@ -1,8 +1,10 @@
 // hybridscope: the command-line driver. All work is done by the library; this file parses the
 // command line and maps every outcome to one message and one exit code on every rank.
 #include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -11,10 +13,13 @@
 #include "hybridscope/config/load.hpp"
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/log.hpp"
+#include "hybridscope/core/stop.hpp"
 #include "hybridscope/core/version.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/report/summary.hpp"
 #include "hybridscope/run.hpp"
+#include "hybridscope/timeline/output.hpp"
+#include "hybridscope/timeline/writer.hpp"
 
 namespace {
 
@@ -23,7 +28,44 @@ using namespace hybridscope;
 struct RunArgs {
   std::optional<std::string> input;
   std::vector<std::string> sets;
+  std::optional<std::string> output;
+  bool force = false;
+  std::string command_line;
 };
+
+std::string utc_now_iso8601() {
+  const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
+}
+
+std::string join_command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) out += fmt::format("{}{}", i ? " " : "", argv[i]);
+  return out;
+}
+
+// Signals end a run early but cleanly; the exit code still says which one, as a shell would.
+int exit_code_for(const RunResult& result) {
+  return result.stop_signal ? 128 + result.stop_signal : 0;
+}
+
+void report(const RunResult& result, const LoadedInput& input, const std::string& path) {
+  log::info(report::format_summary(result, input.config, input.origin));
+  log::info(fmt::format("timeline   {}", path));
+  std::uint64_t dropped = 0;
+  for (const auto& l : result.logs) dropped += l.dropped();
+  if (result.spool) dropped += result.spool->lost();
+  // Only rank 0 prints, so report the total over ranks.
+  std::uint64_t all = 0;
+  MPI_Reduce(&dropped, &all, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+  if (all > 0)
+    log::warning(fmt::format("{} activity intervals were dropped (the timeline spool could not keep "
+                             "up); totals and the summary are still exact", all));
+  if (result.stop_signal)
+    log::warning(fmt::format("stopped early by {}: {} of {} items done; the timeline is marked "
+                             "incomplete", stop::signal_name(result.stop_signal), result.items,
+                             result.planned_items));
+}
 
 // The rank the launcher gave this process, known before MPI starts, so that command-line errors
 // are printed once without starting MPI at all.
@@ -35,17 +77,27 @@ int launcher_rank() {
 
 int run_command(const RunArgs& args, int& argc, char**& argv) {
   mpi::Session session(argc, argv, MPI_THREAD_SERIALIZED);
+  stop::install_handlers();
   const MPI_Comm comm = MPI_COMM_WORLD;
   log::set_rank(mpi::rank(comm));
+  timeline::OutputPlan output;
   try {
     if (session.provided() < MPI_THREAD_FUNNELED)
       throw Error(fmt::format("hybridscope needs MPI_THREAD_FUNNELED or more for its OpenMP threads, "
                               "but this MPI provides {}", mpi::thread_level_name(session.provided())));
     const auto input = load_input(comm, args.input, args.sets);
-    const auto result = run(comm, input.config, {.provided_thread_level = session.provided()});
-    log::info(report::format_summary(result, input.config, input.origin));
-    return 0;
+    output = timeline::plan_output(comm, args.output, args.force);
+    const timeline::RunMetadata metadata{input.origin, input.text, input.resolved, args.command_line,
+                                         mpi::bcast_string(comm, utc_now_iso8601(), 0)};
+    RunOptions options;
+    options.provided_thread_level = session.provided();
+    const auto result = run(comm, input.config, options);
+    timeline::write(comm, output.partial, result, input.config, metadata);
+    timeline::publish(comm, output, args.force);
+    report(result, input, output.path);
+    return exit_code_for(result);
   } catch (const Error& e) {
+    timeline::discard(comm, output);
     log::error(e.what());
     return static_cast<int>(e.code());
   }
@@ -64,6 +116,12 @@ int main(int argc, char** argv) {
   run_cmd->add_option("input", run_args.input, "TOML input deck, e.g. inputs/cpu_fib.toml");
   run_cmd->add_option("--set", run_args.sets, "Override an input key, e.g. --set workload.n=32")
       ->type_name("KEY=VALUE");
+  run_cmd->add_option("-o,--output", run_args.output,
+                      "Timeline file (HDF5); default hybridscope-<time>-<pid>.h5, with the Slurm job id "
+                      "when there is one")
+      ->type_name("PATH");
+  run_cmd->add_flag("--force", run_args.force, "Replace the output file if it exists");
+  run_args.command_line = join_command_line(argc, argv);
 
   try {
     app.parse(argc, argv);

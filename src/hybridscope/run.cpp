@@ -3,9 +3,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/stop.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/sched/counter.hpp"
 #include "hybridscope/sched/plan.hpp"
@@ -71,6 +73,21 @@ Efficiency measure_efficiency(MPI_Comm comm, const std::vector<trace::ThreadLog>
   return e;
 }
 
+std::unique_ptr<trace::Spool> make_spool(MPI_Comm comm, const RunOptions& options, int threads) {
+  if (options.trace_memory_bytes == 0) return nullptr;
+  std::string dir = options.spool_dir;
+  if (dir.empty()) dir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+  std::unique_ptr<trace::Spool> spool;
+  std::string failure;
+  try {
+    spool = std::make_unique<trace::Spool>(options.trace_memory_bytes, threads, dir);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  mpi::raise_if_any_failed(comm, failure);
+  return spool;
+}
+
 }  // namespace
 
 int resolve_threads(const RunConfig& config) {
@@ -79,13 +96,16 @@ int resolve_threads(const RunConfig& config) {
 
 RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options) {
   RunResult result;
+  result.planned_items = config.items;
   const mpi::NodeLayout node_layout(comm, resolve_threads(config));
   result.layout = node_layout.get();
 
   auto workload = set_up_workload(comm, config.workload);
   const sched::ChunkPlan plan(config.items, config.chunk, config.strategy, result.layout.ranks);
+  result.spool = make_spool(comm, options, result.layout.threads);
   result.logs.reserve(result.layout.threads);
-  for (int t = 0; t < result.layout.threads; ++t) result.logs.emplace_back(options.intervals_per_thread);
+  for (int t = 0; t < result.layout.threads; ++t) result.logs.emplace_back(result.spool.get(), t);
+  result.clock_samples = trace::measure_clock(comm, 0, result.clock_start);
   {
     // The source lives only while items are handed out: an MPI counter's progress thread must be
     // gone before this thread calls MPI again.
@@ -95,15 +115,24 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
     MPI_Barrier(comm);  // a common start, so that wall time is the slowest rank's
     result.local = exec::execute(dispenser, *workload, result.logs);
   }
+  if (result.spool) result.spool->drain();
   mpi::raise_if_any_failed(comm, result.local.failure);
+  auto end_samples = trace::measure_clock(comm, 1, result.clock_end);
+  result.clock_samples.insert(result.clock_samples.end(), end_samples.begin(), end_samples.end());
+  result.clock = trace::ClockModel(result.clock_start, result.clock_end);
 
-  double seconds = double(result.local.end_ns - result.local.begin_ns) * 1e-9;
-  MPI_Allreduce(&seconds, &result.wall_seconds, 1, MPI_DOUBLE, MPI_MAX, comm);
+  std::int64_t span[2] = {-result.clock.to_root(result.local.begin_ns),
+                          result.clock.to_root(result.local.end_ns)};
+  MPI_Allreduce(MPI_IN_PLACE, span, 2, MPI_INT64_T, MPI_MAX, comm);
+  result.origin_ns = -span[0];
+  result.wall_seconds = double(span[1] - result.origin_ns) * 1e-9;
   std::uint64_t local[2] = {result.local.items(), result.local.checksum()};
   std::uint64_t total[2] = {};
   MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, comm);
   result.items = total[0];
   result.checksum = total[1];
+  result.stop_signal = stop::signal_received();
+  MPI_Allreduce(MPI_IN_PLACE, &result.stop_signal, 1, MPI_INT, MPI_MAX, comm);
 
   result.efficiency = measure_efficiency(comm, result.logs, result.layout.workers(), result.wall_seconds);
   const double share = busy_share(result.logs, result.wall_seconds);

@@ -3,19 +3,24 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/exec/executor.hpp"
 #include "hybridscope/mpi/layout.hpp"
+#include "hybridscope/trace/clock_sync.hpp"
+#include "hybridscope/trace/spool.hpp"
 #include "hybridscope/trace/thread_log.hpp"
 
 namespace hybridscope {
 
 struct RunOptions {
   int provided_thread_level = MPI_THREAD_MULTIPLE;
-  std::size_t intervals_per_thread = 0;  // intervals each ThreadLog keeps in memory
+  // Memory for activity records per rank; 0 records nothing but the per-kind totals.
+  std::size_t trace_memory_bytes = std::size_t{64} << 20;
+  std::string spool_dir;  // where records beyond memory go; empty: $TMPDIR or /tmp
 };
 
 // POP efficiency metrics from time spent in items ("useful" time) per worker thread.
@@ -28,14 +33,24 @@ struct Efficiency {
 struct RunResult {
   mpi::Layout layout;                   // node_comm is not valid after run() returns
   std::string handout;                  // how chunks reached the ranks
-  double wall_seconds = 0;              // longest rank's time from the common start
+  double wall_seconds = 0;              // first begin to last end over all ranks, on rank 0's clock
   std::uint64_t items = 0;              // over all ranks
   std::uint64_t checksum = 0;           // over all ranks
   Efficiency efficiency;
   std::vector<double> busy_share;       // per rank: time in items / (threads * wall time)
   std::vector<std::uint64_t> rank_items;
-  exec::RankExecution local;            // this rank's threads
-  std::vector<trace::ThreadLog> logs;   // this rank's threads
+  int stop_signal = 0;                  // a signal that stopped the hand-out on any rank, or 0
+  bool complete() const { return stop_signal == 0 && items == planned_items; }
+  std::uint64_t planned_items = 0;
+
+  // This rank's part.
+  exec::RankExecution local;
+  std::unique_ptr<trace::Spool> spool;  // declared before logs: the logs write into its blocks
+  std::vector<trace::ThreadLog> logs;
+  std::vector<trace::ClockSample> clock_samples;
+  trace::ClockEstimate clock_start, clock_end;
+  trace::ClockModel clock;              // this rank's clock to rank 0's
+  std::int64_t origin_ns = 0;           // the run's time zero on rank 0's clock (its first begin)
 };
 
 // Collective over comm. Throws Error on every rank alike when any rank fails.

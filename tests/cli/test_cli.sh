@@ -7,6 +7,7 @@ exe=$1 mpiexec=$2 inputs=$3
 mpi_flags=(--oversubscribe --bind-to none)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1  # default timeline names land in the current directory
 failures=0
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -104,6 +105,9 @@ expect_bad() {
   fi
 }
 
+touch "$work/existing.h5"
+mkdir "$work/out_dir"
+before_bad=$(ls "$work"/*.h5 2>/dev/null | sort)
 for f in unknown_key wrong_type zero_items negative_chunk chunk_too_big fib_overflow bad_strategy \
          bad_workload syntax empty binary a_directory; do
   expect_bad "$f" "$work/$f.toml" run "$work/$f.toml"
@@ -114,6 +118,23 @@ expect_bad override_without_value "nothing" run --set nothing
 expect_bad unknown_override_key "bogus" run --set bogus=1
 expect_bad unknown_option "--frobnicate" run --frobnicate
 expect_bad unknown_subcommand "dance" dance
+expect_bad output_exists "$work/existing.h5" run -o "$work/existing.h5" --set items=2
+expect_bad output_is_directory "$work/out_dir" run -o "$work/out_dir" --set items=2
+expect_bad output_dir_missing "/nonexistent/x.h5" run -o /nonexistent/x.h5 --set items=2
+[ "$(ls "$work"/*.h5 2>/dev/null | sort)" = "$before_bad" ] && [ ! -s "$work/existing.h5" ] \
+  && [ -z "$(ls -A "$work/out_dir")" ] && [ -z "$(ls -a "$work" | grep partial)" ] \
+  && pass "bad input created no file and left the existing one alone" \
+  || fail "bad input left files behind: $(ls -a "$work")"
+
+# --- the timeline file: named on request, never overwritten without --force ---------------------
+run_layout 2 1 run --set items=8 -o "$work/run.h5" && [ -s "$work/run.h5" ] \
+  && pass "timeline written to -o path" || fail "timeline -o: $(cat "$work/out")"
+sum=$(md5sum <"$work/run.h5")
+run_layout 2 1 run --set items=8 -o "$work/run.h5"
+[ $? -eq 2 ] && [ "$(md5sum <"$work/run.h5")" = "$sum" ] && pass "existing timeline kept" \
+  || fail "existing timeline was touched: $(cat "$work/out")"
+run_layout 2 1 run --set items=9 -o "$work/run.h5" --force && [ "$(md5sum <"$work/run.h5")" != "$sum" ] \
+  && pass "--force replaces the timeline" || fail "--force: $(cat "$work/out")"
 
 echo "$failures failure(s)"
 [ $failures -eq 0 ]

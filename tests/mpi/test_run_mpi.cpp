@@ -18,7 +18,11 @@
 namespace hybridscope {
 namespace {
 
-constexpr std::size_t kKeepAll = 1 << 14;
+RunOptions serialized() {
+  RunOptions options;
+  options.provided_thread_level = MPI_THREAD_SERIALIZED;
+  return options;
+}
 
 // The checksum a single thread gets by running every item in order.
 std::uint64_t serial_checksum(const RunConfig& config) {
@@ -87,8 +91,7 @@ class RunTest : public ::testing::TestWithParam<Case> {};
 TEST_P(RunTest, ExecutesEveryItemOnceWithTheSerialChecksum) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   const RunConfig config = parse_config(GetParam().toml, GetParam().name);
-  const auto result = run(comm, config, {.provided_thread_level = MPI_THREAD_SERIALIZED,
-                                         .intervals_per_thread = kKeepAll});
+  const auto result = run(comm, config, serialized());
 
   EXPECT_EQ(result.items, config.items);
   EXPECT_EQ(result.checksum, serial_checksum(config));
@@ -119,8 +122,7 @@ INSTANTIATE_TEST_SUITE_P(AllStrategies, RunTest, ::testing::ValuesIn(cases()),
 // Every thread of every rank records a gap-free timeline that covers the rank's execution.
 TEST(RunTimeline, ThreadIntervalsAreGapFreeAndCoverTheRun) {
   const RunConfig config = parse_config("items = 40\nstrategy = \"dynamic\"\n[workload]\nn = 10\n", "t");
-  const auto result = run(MPI_COMM_WORLD, config, {.provided_thread_level = MPI_THREAD_SERIALIZED,
-                                                   .intervals_per_thread = kKeepAll});
+  const auto result = run(MPI_COMM_WORLD, config, serialized());
   ASSERT_EQ(result.logs.size(), static_cast<std::size_t>(result.layout.threads));
   for (const auto& log : result.logs) {
     const auto& intervals = log.intervals();
@@ -144,7 +146,7 @@ TEST(RunComm, RunsOnASubCommunicator) {
   const std::string items = world_rank % 2 == 0 ? "30" : "31";
   const RunConfig config =
       parse_config("items = " + items + "\nstrategy = \"guided\"\n[workload]\nn = 9\n", "t");
-  const auto result = run(half, config, {.provided_thread_level = MPI_THREAD_SERIALIZED});
+  const auto result = run(half, config, serialized());
   EXPECT_EQ(result.items, config.items);
   EXPECT_EQ(result.checksum, serial_checksum(config));
   EXPECT_EQ(result.layout.ranks, mpi::size(half));
@@ -160,7 +162,7 @@ TEST(RunFailure, SetupFailureOnOneRankRaisesOnEveryRank) {
   const RunConfig config = parse_config(
       "items = 4\n[workload]\nkind = \"file_io\"\nbytes = 16\ndir = \"" + dir + "\"\n", "t");
   try {
-    run(MPI_COMM_WORLD, config, {.provided_thread_level = MPI_THREAD_SERIALIZED});
+    run(MPI_COMM_WORLD, config, serialized());
     FAIL() << "run() returned although rank " << last << " could not set up";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/hybridscope-test"), std::string::npos)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "hybridscope/core/stop.hpp"
 #include "hybridscope/sched/plan.hpp"
 #include "hybridscope/sched/source.hpp"
 #include "hybridscope/trace/thread_log.hpp"
@@ -34,6 +35,10 @@ public:
         const std::uint64_t begin = slot.begin.load(std::memory_order_relaxed);
         const std::uint64_t chunk = slot.chunk.load(std::memory_order_relaxed);
         if (stop_.load(std::memory_order_relaxed)) return false;
+        if (stop::requested()) {
+          cancel();
+          return false;
+        }
         if (cursor_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel)) {
           claim = {chunk, begin + offset};
           return true;
@@ -46,7 +51,7 @@ public:
 
   // Stops the rank from starting further items (error or signal); items under way finish.
   void cancel() {
-    stop_.store(true);
+    if (stop_.exchange(true)) return;
     std::lock_guard lock(refill_mutex_);
     source_.cancel();
   }

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "hybridscope/core/clock.hpp"
+#include "hybridscope/topo/host.hpp"
 
 namespace hybridscope::exec {
 
@@ -22,18 +23,17 @@ std::uint64_t RankExecution::checksum() const {
 }
 
 namespace {
-ThreadTally run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::ThreadLog& log) {
+void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::ThreadLog& log,
+               ThreadTally& tally) {
   auto worker = workload.make_worker();
   log.close(trace::Activity::startup);
   const auto activity = workload.activity();
-  ThreadTally tally;
   Claim claim{};
   while (dispenser.next(claim, log)) {
     tally.checksum += workloads::item_checksum(claim.item, worker->run(claim.chunk, claim.item, log));
     ++tally.items;
     log.close(activity, claim.chunk, claim.item);
   }
-  return tally;
 }
 }  // namespace
 
@@ -54,7 +54,11 @@ RankExecution execute(ItemDispenser& dispenser, workloads::Workload& workload,
       if (omp_get_num_threads() != threads)
         throw std::runtime_error(fmt::format("OpenMP started {} threads instead of {} (check "
                                              "OMP_THREAD_LIMIT)", omp_get_num_threads(), threads));
-      run.threads[t] = run_items(dispenser, workload, log);
+      ThreadTally& tally = run.threads[t];
+      tally.os_thread_id = topo::os_thread_id();
+      tally.allowed_cpus = topo::allowed_cpus();
+      tally.openmp_place = topo::openmp_place();
+      run_items(dispenser, workload, log, tally);
     } catch (const std::exception& e) {
       {
         std::lock_guard lock(failure_mutex);

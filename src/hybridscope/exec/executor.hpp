@@ -13,6 +13,9 @@ namespace hybridscope::exec {
 struct ThreadTally {
   std::uint64_t items = 0;
   std::uint64_t checksum = 0;  // wrapping sum of item_checksum over this thread's items
+  std::int64_t os_thread_id = 0;
+  std::string allowed_cpus;    // where the OS lets the thread run
+  std::string openmp_place;    // its OpenMP place, if OMP_PLACES is set
 };
 
 struct RankExecution {

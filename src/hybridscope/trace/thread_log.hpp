@@ -1,61 +1,84 @@
 #pragma once
 // What one thread did, as a gap-free sequence of intervals: each close() ends the interval that the
-// previous one started. The hot path never throws or allocates; intervals that do not fit are
-// counted as dropped.
+// previous one started. Recording fills blocks from the rank's Spool; the hot path never throws,
+// waits or allocates, and intervals that find no free block are counted as dropped.
 #include <sched.h>
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "hybridscope/core/clock.hpp"
+#include "hybridscope/trace/interval.hpp"
+#include "hybridscope/trace/spool.hpp"
 
 namespace hybridscope::trace {
 
-enum class Activity : std::uint8_t { startup, work, io, idle, handout, lock_wait, shutdown };
-inline constexpr std::size_t kActivityCount = 7;
-inline constexpr std::uint64_t kNone = ~std::uint64_t{0};
-
-struct Interval {
-  std::int64_t begin_ns;
-  std::int64_t end_ns;
-  std::uint64_t chunk;
-  std::uint64_t item;
-  std::int32_t cpu;  // sched_getcpu() at the interval's start
-  Activity kind;
-};
-
 class ThreadLog {
 public:
-  // Keeps up to `capacity` intervals in memory; totals are kept for all of them.
-  explicit ThreadLog(std::size_t capacity = 0) { kept_.reserve(capacity); }
+  // Without a spool only the per-kind totals are kept.
+  ThreadLog() = default;
+  ThreadLog(Spool* spool, int thread) : spool_(spool), thread_(thread) {}
+  // The spool owns the blocks and must outlive the log.
 
   void start(std::int64_t begin_ns) noexcept {
     last_ns_ = begin_ns;
     cpu_ = sched_getcpu();
+    if (spool_ && !block_) block_ = spool_->acquire();
   }
 
   // Ends the current interval now, as `kind`, and starts the next one.
   void close(Activity kind, std::uint64_t chunk = kNone, std::uint64_t item = kNone) noexcept {
     const std::int64_t now = now_ns();
     totals_ns_[static_cast<std::size_t>(kind)] += now - last_ns_;
-    if (kept_.size() < kept_.capacity())
-      kept_.push_back({last_ns_, now, chunk, item, cpu_, kind});
-    else
-      ++dropped_;
+    if (spool_) record({last_ns_, now, chunk, item, cpu_, kind});
     last_ns_ = now;
     cpu_ = sched_getcpu();
   }
 
   std::int64_t total_ns(Activity kind) const { return totals_ns_[static_cast<std::size_t>(kind)]; }
-  const std::vector<Interval>& intervals() const { return kept_; }
-  std::uint64_t dropped() const { return kept_.capacity() ? dropped_ : 0; }
+  std::uint64_t dropped() const { return dropped_; }
+  std::uint64_t recorded() const { return spool_ ? spool_->spooled(thread_) + used_ : 0; }
+
+  // Visits the recorded intervals in order, in pieces; call after recording and Spool::drain().
+  void for_each(const std::function<void(const Interval*, std::size_t)>& visit) const {
+    if (!spool_) return;
+    spool_->for_each_spooled(thread_, visit);
+    if (block_ && used_) visit(block_->intervals, used_);
+  }
+  // All recorded intervals at once, for tests and small runs.
+  std::vector<Interval> intervals() const {
+    std::vector<Interval> out;
+    for_each([&](const Interval* p, std::size_t n) { out.insert(out.end(), p, p + n); });
+    return out;
+  }
 
 private:
+  void record(const Interval& interval) noexcept {
+    if (block_ && used_ == kBlockIntervals) {
+      spool_->submit(thread_, block_);
+      block_ = spool_->acquire();
+      used_ = 0;
+    }
+    if (!block_) {
+      // The writer is behind; try again at the next interval, which may find a block returned.
+      block_ = spool_->acquire();
+      if (!block_) {
+        ++dropped_;
+        return;
+      }
+    }
+    block_->intervals[used_++] = interval;
+  }
+
+  Spool* spool_ = nullptr;
+  int thread_ = 0;
+  Block* block_ = nullptr;
+  std::size_t used_ = 0;
   std::int64_t last_ns_ = 0;
   std::int32_t cpu_ = -1;
   std::array<std::int64_t, kActivityCount> totals_ns_{};
-  std::vector<Interval> kept_;
   std::uint64_t dropped_ = 0;
 };
 

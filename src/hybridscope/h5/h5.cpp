@@ -1,0 +1,188 @@
+#include "hybridscope/h5/h5.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace hybridscope::h5 {
+
+namespace {
+
+// Rows per chunk of a column: large enough to compress well, small enough to keep memory flat.
+constexpr std::uint64_t kChunkRows = 1 << 16;
+
+herr_t collect_message(unsigned, const H5E_error2_t* error, void* out) {
+  auto& messages = *static_cast<std::string*>(out);
+  if (error->desc && *error->desc) messages += fmt::format("{}{}", messages.empty() ? "" : "; ", error->desc);
+  return 0;
+}
+
+std::string hdf5_messages() {
+  std::string messages;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_message, &messages);
+  H5Eclear2(H5E_DEFAULT);
+  return messages.empty() ? "no detail from HDF5" : messages;
+}
+
+Handle scalar_space() { return {check(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose}; }
+
+void write_attribute(hid_t object, const std::string& name, hid_t type, const void* value) {
+  auto space = scalar_space();
+  Handle attribute(check(H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         fmt::format("create attribute '{}'", name)),
+                   H5Aclose);
+  check(H5Awrite(attribute.get(), type, value), fmt::format("write attribute '{}'", name));
+}
+
+Handle string_type(std::size_t width) {
+  Handle type(check(H5Tcopy(H5T_C_S1), "copy string type"), H5Tclose);
+  check(H5Tset_size(type.get(), std::max<std::size_t>(1, width)), "size string type");
+  check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), "pad string type");
+  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "set string charset");
+  return type;
+}
+
+}  // namespace
+
+template <typename Status>
+Status check(Status status, std::string_view what) {
+  if (status < 0) throw H5Error(fmt::format("HDF5: cannot {}: {}", what, hdf5_messages()));
+  return status;
+}
+template hid_t check<hid_t>(hid_t, std::string_view);
+template herr_t check<herr_t>(herr_t, std::string_view);
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    id_ = other.id_;
+    closer_ = other.closer_;
+    other.id_ = -1;
+  }
+  return *this;
+}
+
+void Handle::reset() noexcept {
+  if (id_ >= 0 && closer_) closer_(id_);
+  id_ = -1;
+}
+
+void Handle::close(std::string_view what) {
+  const hid_t id = id_;
+  id_ = -1;
+  if (id >= 0 && closer_) check(closer_(id), what);
+}
+
+Handle create_file(const std::string& path, MPI_Comm comm) {
+  // HDF5 prints its error stack to stderr by default; we report it in our own one line instead.
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  Handle access(check(H5Pcreate(H5P_FILE_ACCESS), "create file access list"), H5Pclose);
+  check(H5Pset_fapl_mpio(access.get(), comm, MPI_INFO_NULL), "set MPI-IO file access");
+  // Metadata reads and writes by all ranks together: no rank reads the file alone at open.
+  check(H5Pset_all_coll_metadata_ops(access.get(), true), "set collective metadata reads");
+  check(H5Pset_coll_metadata_write(access.get(), true), "set collective metadata writes");
+  return {check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get()),
+                fmt::format("create '{}'", path)),
+          H5Fclose};
+}
+
+Handle create_group(hid_t parent, const std::string& name) {
+  return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                fmt::format("create group '{}'", name)),
+          H5Gclose};
+}
+
+void set_attribute(hid_t object, const std::string& name, std::string_view value) {
+  auto type = string_type(value.size());
+  std::string padded(value);
+  padded.resize(std::max<std::size_t>(1, value.size()), '\0');
+  write_attribute(object, name, type.get(), padded.data());
+}
+
+void set_attribute(hid_t object, const std::string& name, std::int64_t value) {
+  write_attribute(object, name, H5T_NATIVE_INT64, &value);
+}
+
+void set_attribute(hid_t object, const std::string& name, double value) {
+  write_attribute(object, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+Handle enum_type(const std::vector<std::string_view>& names) {
+  Handle type(check(H5Tenum_create(H5T_NATIVE_UINT8), "create enum type"), H5Tclose);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto code = static_cast<std::uint8_t>(i);
+    check(H5Tenum_insert(type.get(), std::string(names[i]).c_str(), &code), "insert enum value");
+  }
+  return type;
+}
+
+template <> hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
+template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+template <> hid_t native_type<std::int16_t>() { return H5T_NATIVE_INT16; }
+template <> hid_t native_type<std::uint16_t>() { return H5T_NATIVE_UINT16; }
+template <> hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
+template <> hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
+template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
+
+Table::Table(MPI_Comm comm, hid_t parent, const std::string& name, std::uint64_t local_rows)
+    : comm_(comm), group_(create_group(parent, name)), local_(local_rows) {
+  MPI_Exscan(&local_, &offset_, 1, MPI_UINT64_T, MPI_SUM, comm);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) offset_ = 0;  // MPI_Exscan leaves rank 0's result undefined
+  MPI_Allreduce(&local_, &total_, 1, MPI_UINT64_T, MPI_SUM, comm);
+  transfer_ = Handle(check(H5Pcreate(H5P_DATASET_XFER), "create transfer list"), H5Pclose);
+  check(H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE), "set collective transfer");
+}
+
+Handle Table::add_column(const std::string& name, hid_t type, std::string_view unit) {
+  const hsize_t dims[1] = {total_};
+  Handle space(check(H5Screate_simple(1, dims, nullptr), "create dataspace"), H5Sclose);
+  Handle create(check(H5Pcreate(H5P_DATASET_CREATE), "create dataset list"), H5Pclose);
+  const hsize_t chunk[1] = {std::clamp<hsize_t>(total_, 1, kChunkRows)};
+  check(H5Pset_chunk(create.get(), 1, chunk), "set chunking");
+  check(H5Pset_shuffle(create.get()), "set shuffle filter");
+  check(H5Pset_deflate(create.get(), 4), "set deflate filter");
+  // Chunks are written whole and once; skip filling them with a value first.
+  check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "set fill time");
+  check(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_INCR), "set allocation time");
+  Handle dataset(check(H5Dcreate2(group_.get(), name.c_str(), type, space.get(), H5P_DEFAULT,
+                                  create.get(), H5P_DEFAULT),
+                       fmt::format("create dataset '{}'", name)),
+                 H5Dclose);
+  if (!unit.empty()) set_attribute(dataset.get(), "unit", unit);
+  return dataset;
+}
+
+void Table::write(hid_t column, hid_t type, std::uint64_t first, std::uint64_t count, const void* data) {
+  Handle file_space(check(H5Dget_space(column), "get dataspace"), H5Sclose);
+  const hsize_t start[1] = {offset_ + first};
+  const hsize_t size[1] = {count};
+  if (count > 0)
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr),
+          "select rows");
+  else
+    check(H5Sselect_none(file_space.get()), "select no rows");
+  const hsize_t memory_size[1] = {std::max<hsize_t>(count, 1)};
+  Handle memory_space(check(H5Screate_simple(1, memory_size, nullptr), "create memory space"), H5Sclose);
+  if (count == 0) check(H5Sselect_none(memory_space.get()), "select no memory");
+  check(H5Dwrite(column, type, memory_space.get(), file_space.get(), transfer_.get(), data),
+        "write rows");
+}
+
+void Table::strings(const std::string& name, const std::vector<std::string>& values) {
+  std::uint64_t width = 1;
+  for (const auto& v : values) width = std::max<std::uint64_t>(width, v.size());
+  MPI_Allreduce(MPI_IN_PLACE, &width, 1, MPI_UINT64_T, MPI_MAX, comm_);
+  std::vector<char> packed(values.size() * width, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
+  auto type = string_type(width);
+  auto dataset = add_column(name, type.get());
+  write(dataset.get(), type.get(), 0, values.size(), packed.data());
+}
+
+}  // namespace hybridscope::h5

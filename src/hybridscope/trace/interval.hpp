@@ -1,0 +1,23 @@
+#pragma once
+// One interval of a thread's activity timeline.
+#include <cstdint>
+
+namespace hybridscope::trace {
+
+enum class Activity : std::uint8_t { startup, work, io, idle, handout, lock_wait, shutdown };
+inline constexpr std::size_t kActivityCount = 7;
+// Names as stored in the timeline's enum type, in code order.
+inline constexpr const char* kActivityNames[kActivityCount] = {"startup", "work", "io", "idle",
+                                                               "handout", "lock_wait", "shutdown"};
+inline constexpr std::uint64_t kNone = ~std::uint64_t{0};
+
+struct Interval {
+  std::int64_t begin_ns;  // this rank's CLOCK_MONOTONIC
+  std::int64_t end_ns;
+  std::uint64_t chunk;    // kNone outside items
+  std::uint64_t item;     // kNone outside items
+  std::int32_t cpu;       // sched_getcpu() at the interval's start
+  Activity kind;
+};
+
+}  // namespace hybridscope::trace
