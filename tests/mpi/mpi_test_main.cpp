@@ -5,6 +5,22 @@
 
 #include <cstdio>
 
+namespace {
+// On ranks other than 0: only failures, each prefixed with the rank.
+class RankFailurePrinter : public ::testing::EmptyTestEventListener {
+public:
+  explicit RankFailurePrinter(int rank) : rank_(rank) {}
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    if (result.failed())
+      std::fprintf(stderr, "[rank %d] %s:%d: %s\n", rank_, result.file_name() ? result.file_name() : "?",
+                   result.line_number(), result.summary());
+  }
+
+private:
+  int rank_;
+};
+}  // namespace
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   int provided = MPI_THREAD_SINGLE;
@@ -19,6 +35,7 @@ int main(int argc, char** argv) {
     // Other ranks still report their own failures, prefixed, but not the progress lines.
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
+    listeners.Append(new RankFailurePrinter(rank));
   }
   int failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
   if (failed && rank != 0) std::fprintf(stderr, "[rank %d] some tests failed on this rank\n", rank);

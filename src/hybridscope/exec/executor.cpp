@@ -71,7 +71,7 @@ RankExecution execute(ItemDispenser& dispenser, workloads::Workload& workload,
     log.close(trace::Activity::idle);
   }
   run.end_ns = now_ns();
-  for (auto& log : logs) log.close(trace::Activity::shutdown);
+  for (auto& log : logs) log.close_at(run.end_ns, trace::Activity::shutdown);
   return run;
 }
 

@@ -127,6 +127,93 @@ template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
 template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
 template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
 
+Handle open_file(const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  return {check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), fmt::format("open '{}'", path)),
+          H5Fclose};
+}
+
+namespace {
+Handle open_attribute(hid_t object, const std::string& name) {
+  return {check(H5Aopen(object, name.c_str(), H5P_DEFAULT), fmt::format("open attribute '{}'", name)),
+          H5Aclose};
+}
+
+Handle open_dataset(hid_t file, const std::string& path) {
+  return {check(H5Dopen2(file, path.c_str(), H5P_DEFAULT), fmt::format("open dataset '{}'", path)),
+          H5Dclose};
+}
+
+hsize_t length_of(hid_t dataset, const std::string& path) {
+  Handle space(check(H5Dget_space(dataset), "get dataspace"), H5Sclose);
+  const auto n = check(H5Sget_simple_extent_npoints(space.get()), fmt::format("size '{}'", path));
+  return static_cast<hsize_t>(n);
+}
+}  // namespace
+
+std::string string_attribute(hid_t object, const std::string& name) {
+  auto attribute = open_attribute(object, name);
+  Handle type(check(H5Aget_type(attribute.get()), "get attribute type"), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) != 0)
+    throw H5Error(fmt::format("HDF5: attribute '{}' is not a fixed-length string", name));
+  std::string value(H5Tget_size(type.get()), '\0');
+  check(H5Aread(attribute.get(), type.get(), value.data()), fmt::format("read attribute '{}'", name));
+  value.resize(std::strlen(value.c_str()));
+  return value;
+}
+
+std::int64_t integer_attribute(hid_t object, const std::string& name) {
+  auto attribute = open_attribute(object, name);
+  std::int64_t value = 0;
+  check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), fmt::format("read attribute '{}'", name));
+  return value;
+}
+
+template <typename T>
+std::vector<T> read_column(hid_t file, const std::string& path) {
+  auto dataset = open_dataset(file, path);
+  std::vector<T> values(length_of(dataset.get(), path));
+  Handle stored(check(H5Dget_type(dataset.get()), "get type"), H5Tclose);
+  // Enums convert only to enums; read their codes through an integer type of the same size.
+  hid_t memory = native_type<T>();
+  Handle base;
+  if (H5Tget_class(stored.get()) == H5T_ENUM) {
+    base = Handle(check(H5Tget_super(stored.get()), "get enum base"), H5Tclose);
+    if (H5Tget_size(base.get()) != sizeof(T))
+      throw H5Error(fmt::format("HDF5: '{}' is an enum of {} bytes", path, H5Tget_size(base.get())));
+    memory = stored.get();
+  }
+  if (!values.empty())
+    check(H5Dread(dataset.get(), memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          fmt::format("read '{}'", path));
+  return values;
+}
+template std::vector<std::int16_t> read_column(hid_t, const std::string&);
+template std::vector<std::uint8_t> read_column(hid_t, const std::string&);
+template std::vector<std::uint16_t> read_column(hid_t, const std::string&);
+template std::vector<std::int32_t> read_column(hid_t, const std::string&);
+template std::vector<std::uint32_t> read_column(hid_t, const std::string&);
+template std::vector<std::int64_t> read_column(hid_t, const std::string&);
+template std::vector<std::uint64_t> read_column(hid_t, const std::string&);
+template std::vector<double> read_column(hid_t, const std::string&);
+
+std::vector<std::string> read_strings(hid_t file, const std::string& path) {
+  auto dataset = open_dataset(file, path);
+  const auto n = length_of(dataset.get(), path);
+  Handle type(check(H5Dget_type(dataset.get()), "get type"), H5Tclose);
+  const std::size_t width = H5Tget_size(type.get());
+  std::vector<char> packed(n * width + 1, '\0');
+  if (n > 0)
+    check(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()),
+          fmt::format("read '{}'", path));
+  std::vector<std::string> out;
+  for (hsize_t i = 0; i < n; ++i) {
+    const char* p = packed.data() + i * width;
+    out.emplace_back(p, strnlen(p, width));
+  }
+  return out;
+}
+
 Table::Table(MPI_Comm comm, hid_t parent, const std::string& name, std::uint64_t local_rows)
     : comm_(comm), group_(create_group(parent, name)), local_(local_rows) {
   MPI_Exscan(&local_, &offset_, 1, MPI_UINT64_T, MPI_SUM, comm);

@@ -60,6 +60,15 @@ Handle enum_type(const std::vector<std::string_view>& names);
 template <typename T>
 hid_t native_type();
 
+// Reading, by one process (no MPI needed): for tests and post-processing.
+Handle open_file(const std::string& path);
+std::string string_attribute(hid_t object, const std::string& name);
+std::int64_t integer_attribute(hid_t object, const std::string& name);
+// A whole 1-D column converted to T (enum columns read as their integer codes).
+template <typename T>
+std::vector<T> read_column(hid_t file, const std::string& path);
+std::vector<std::string> read_strings(hid_t file, const std::string& path);
+
 // A table stored as one 1-D dataset per column in a group, each rank owning a contiguous block of
 // rows (rank order). Columns are chunked and compressed (shuffle + deflate), which parallel HDF5
 // only writes collectively: every rank calls every method, with zero rows if it has none.

@@ -30,7 +30,11 @@ public:
 
   // Ends the current interval now, as `kind`, and starts the next one.
   void close(Activity kind, std::uint64_t chunk = kNone, std::uint64_t item = kNone) noexcept {
-    const std::int64_t now = now_ns();
+    close_at(now_ns(), kind, chunk, item);
+  }
+  // The same, at a time taken by the caller (so that several logs can end at one instant).
+  void close_at(std::int64_t now, Activity kind, std::uint64_t chunk = kNone,
+                std::uint64_t item = kNone) noexcept {
     totals_ns_[static_cast<std::size_t>(kind)] += now - last_ns_;
     if (spool_) record({last_ns_, now, chunk, item, cpu_, kind});
     last_ns_ = now;

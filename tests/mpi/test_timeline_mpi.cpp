@@ -1,0 +1,161 @@
+// The timeline file, written by all ranks and read back: one work interval per item, every
+// thread's intervals gap-free over its rank's lifetime and inside the run, metadata consistent.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hybridscope/config/config.hpp"
+#include "hybridscope/h5/h5.hpp"
+#include "hybridscope/mpi/session.hpp"
+#include "hybridscope/run.hpp"
+#include "hybridscope/timeline/writer.hpp"
+
+namespace hybridscope {
+namespace {
+
+RunOptions serialized() {
+  RunOptions options;
+  options.provided_thread_level = MPI_THREAD_SERIALIZED;
+  return options;
+}
+
+// A fresh path that rank 0 chose, known to every rank.
+std::string shared_path(const std::string& name) {
+  std::string dir;
+  if (mpi::rank(MPI_COMM_WORLD) == 0) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "hybridscope-test-XXXXXX").string();
+    dir = mkdtemp(pattern.data());
+  }
+  return (std::filesystem::path(mpi::bcast_string(MPI_COMM_WORLD, dir, 0)) / name).string();
+}
+
+struct Columns {
+  std::vector<std::uint32_t> rank;
+  std::vector<std::uint16_t> thread;
+  std::vector<std::uint8_t> kind;
+  std::vector<std::int64_t> item, begin, end;
+};
+
+Columns read_intervals(hid_t file) {
+  return {h5::read_column<std::uint32_t>(file, "intervals/rank"),
+          h5::read_column<std::uint16_t>(file, "intervals/thread"),
+          h5::read_column<std::uint8_t>(file, "intervals/kind"),
+          h5::read_column<std::int64_t>(file, "intervals/item"),
+          h5::read_column<std::int64_t>(file, "intervals/begin_ns"),
+          h5::read_column<std::int64_t>(file, "intervals/end_ns")};
+}
+
+constexpr auto kWork = static_cast<std::uint8_t>(trace::Activity::work);
+constexpr auto kIo = static_cast<std::uint8_t>(trace::Activity::io);
+constexpr auto kLockWait = static_cast<std::uint8_t>(trace::Activity::lock_wait);
+
+void check_file(const std::string& path, const RunResult& result, const RunConfig& config) {
+  auto file = h5::open_file(path);
+  EXPECT_EQ(h5::integer_attribute(file.get(), "schema_version"), timeline::kSchemaVersion);
+  EXPECT_EQ(h5::integer_attribute(file.get(), "complete"), 1);
+  EXPECT_EQ(h5::string_attribute(file.get(), "checksum"), fmt::format("{:016x}", result.checksum));
+  EXPECT_EQ(h5::integer_attribute(file.get(), "items_done"), static_cast<std::int64_t>(config.items));
+  EXPECT_EQ(h5::integer_attribute(file.get(), "ranks"), result.layout.ranks);
+  EXPECT_EQ(h5::read_strings(file.get(), "input/resolved").at(0), to_toml(config));
+
+  const auto rank_begin = h5::read_column<std::int64_t>(file.get(), "ranks/begin_ns");
+  const auto rank_end = h5::read_column<std::int64_t>(file.get(), "ranks/end_ns");
+  ASSERT_EQ(rank_begin.size(), static_cast<std::size_t>(result.layout.ranks));
+  const auto wall_ns = static_cast<std::int64_t>(result.wall_seconds * 1e9 + 0.5);
+
+  const auto c = read_intervals(file.get());
+  std::vector<int> done(config.items, 0);
+  std::map<std::pair<int, int>, std::int64_t> last_end;  // per thread: end of its latest interval
+  for (std::size_t i = 0; i < c.rank.size(); ++i) {
+    const std::pair<int, int> who{int(c.rank[i]), int(c.thread[i])};
+    ASSERT_LE(c.begin[i], c.end[i]) << "row " << i;
+    ASSERT_GE(c.begin[i], 0) << "row " << i;
+    ASSERT_LE(c.end[i], wall_ns) << "row " << i;
+    const auto previous = last_end.find(who);
+    if (previous == last_end.end())
+      EXPECT_EQ(c.begin[i], rank_begin[who.first]) << "thread does not start with its rank";
+    else
+      ASSERT_EQ(c.begin[i], previous->second) << "gap or overlap at row " << i;
+    last_end[who] = c.end[i];
+    const bool slice = i + 1 < c.rank.size() && c.kind[i + 1] == kLockWait;
+    if ((c.kind[i] == kWork || c.kind[i] == kIo) && !slice) {
+      ASSERT_GE(c.item[i], 0);
+      ASSERT_LT(c.item[i], static_cast<std::int64_t>(config.items));
+      ++done[c.item[i]];
+    }
+  }
+  EXPECT_EQ(last_end.size(), static_cast<std::size_t>(result.layout.workers()));
+  for (const auto& [who, end] : last_end) EXPECT_EQ(end, rank_end[who.first]) << "thread ends early";
+  for (std::uint64_t item = 0; item < config.items; ++item) ASSERT_EQ(done[item], 1) << "item " << item;
+
+  const auto thread_items = h5::read_column<std::uint64_t>(file.get(), "threads/items");
+  std::uint64_t sum = 0;
+  for (auto n : thread_items) sum += n;
+  EXPECT_EQ(sum, config.items);
+  for (auto dropped : h5::read_column<std::uint64_t>(file.get(), "ranks/dropped_intervals"))
+    EXPECT_EQ(dropped, 0u);
+}
+
+class TimelineTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TimelineTest, RoundTripsEveryIntervalOfEveryThread) {
+  const RunConfig config = parse_config(GetParam(), "test");
+  const auto result = run(MPI_COMM_WORLD, config, serialized());
+  const auto path = shared_path("run.h5");
+  timeline::write(MPI_COMM_WORLD, path, result, config,
+                  {"test", GetParam(), to_toml(config), "test", "2026-01-01T00:00:00Z"});
+  if (mpi::rank(MPI_COMM_WORLD) == 0) {
+    check_file(path, result, config);
+    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Workloads, TimelineTest,
+    ::testing::Values("items = 50\nstrategy = \"dynamic\"\n[workload]\nn = 12\n",
+                      "items = 37\nchunk = 4\nstrategy = \"static-block\"\n[workload]\nn = 12\n",
+                      "items = 12\nstrategy = \"guided\"\n[workload]\nkind = \"gil\"\nseconds = 0.002\n"
+                      "switch_interval = 0.0005\n",
+                      "items = 9\n[workload]\nkind = \"file_io\"\nbytes = 4096\n"));
+
+// More intervals than the memory cap holds: full blocks go through the spool file and come back in
+// order; when the spool cannot keep up, intervals are dropped and counted, never duplicated.
+TEST(TimelineSpool, SpoolsBeyondTheMemoryCap) {
+  // A static split gives every rank 8000 items: about 16000 intervals against 2048 per thread held.
+  const RunConfig config = parse_config(
+      fmt::format("items = {}\nchunk = 64\nstrategy = \"static-cyclic\"\n[workload]\nn = 12\n",
+                  8000 * mpi::size(MPI_COMM_WORLD)), "test");
+  RunOptions options = serialized();
+  options.trace_memory_bytes = 1;  // the minimum: two blocks per thread
+  const auto result = run(MPI_COMM_WORLD, config, options);
+  EXPECT_EQ(result.spool->blocks(), 2 * result.logs.size());
+  std::uint64_t spooled = 0;
+  for (std::size_t t = 0; t < result.logs.size(); ++t) spooled += result.spool->spooled(int(t));
+  EXPECT_GT(spooled, 0u) << "no block went through the spool file";
+
+  const auto path = shared_path("spool.h5");
+  timeline::write(MPI_COMM_WORLD, path, result, config, {"test", "", to_toml(config), "test", "now"});
+  if (mpi::rank(MPI_COMM_WORLD) == 0) {
+    auto file = h5::open_file(path);
+    std::uint64_t dropped = 0, recorded = 0;
+    for (auto d : h5::read_column<std::uint64_t>(file.get(), "ranks/dropped_intervals")) dropped += d;
+    for (auto n : h5::read_column<std::uint64_t>(file.get(), "ranks/intervals")) recorded += n;
+    const auto c = read_intervals(file.get());
+    EXPECT_EQ(c.rank.size(), recorded);
+    std::vector<int> seen(config.items, 0);
+    for (std::size_t i = 0; i < c.kind.size(); ++i)
+      if (c.kind[i] == kWork) ASSERT_EQ(++seen.at(c.item[i]), 1) << "item " << c.item[i] << " twice";
+    if (dropped == 0)
+      for (auto n : seen) ASSERT_EQ(n, 1);
+    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  }
+}
+
+}  // namespace
+}  // namespace hybridscope
