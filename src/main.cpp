@@ -30,6 +30,7 @@ struct RunArgs {
   std::vector<std::string> sets;
   std::optional<std::string> output;
   bool force = false;
+  std::size_t trace_memory_mib = 64;
   std::string command_line;
 };
 
@@ -91,6 +92,7 @@ int run_command(const RunArgs& args, int& argc, char**& argv) {
                                          mpi::bcast_string(comm, utc_now_iso8601(), 0)};
     RunOptions options;
     options.provided_thread_level = session.provided();
+    options.trace_memory_bytes = args.trace_memory_mib << 20;
     const auto result = run(comm, input.config, options);
     timeline::write(comm, output.partial, result, input.config, metadata);
     timeline::publish(comm, output, args.force);
@@ -121,6 +123,11 @@ int main(int argc, char** argv) {
                       "when there is one")
       ->type_name("PATH");
   run_cmd->add_flag("--force", run_args.force, "Replace the output file if it exists");
+  run_cmd->add_option("--trace-memory", run_args.trace_memory_mib,
+                      "MiB per rank that hold activity records before they spool to $TMPDIR")
+      ->check(CLI::Range(1, 1 << 16))
+      ->type_name("MIB")
+      ->capture_default_str();
   run_args.command_line = join_command_line(argc, argv);
 
   try {

@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""Reads a hybridscope timeline as docs/timeline-format.md describes and checks its invariants.
+
+Usage: check_timeline.py FILE --ranks N --threads T [--incomplete REASON]
+Exits non-zero with a message on the first violation.
+"""
+import argparse
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+
+
+def load_intervals(f):
+    """The docs' recipe: one DataFrame row per interval, kind as a categorical of its names."""
+    g = f["intervals"]
+    df = pd.DataFrame({name: g[name][()] for name in g})
+    codes = h5py.check_enum_dtype(g["kind"].dtype)
+    names = sorted(codes, key=codes.get)
+    df["kind"] = pd.Categorical.from_codes(df["kind"], categories=names)
+    return df
+
+
+def table(f, name):
+    g = f[name]
+    return pd.DataFrame({col: g[col].asstr()[()] if g[col].dtype.kind == "S" else g[col][()] for col in g})
+
+
+def fail(message):
+    print(f"check_timeline: FAIL: {message}")
+    sys.exit(1)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("file")
+    parser.add_argument("--ranks", type=int, required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--incomplete", metavar="REASON")
+    args = parser.parse_args()
+
+    with h5py.File(args.file, "r") as f:
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        intervals = load_intervals(f)
+        ranks = table(f, "ranks")
+        threads = table(f, "threads")
+        given = f["input/given"].asstr()[0]
+
+    if attrs["schema_version"] != 1:
+        fail(f"schema_version {attrs['schema_version']}")
+    if (attrs["ranks"], attrs["threads_per_rank"]) != (args.ranks, args.threads):
+        fail(f"layout {attrs['ranks']} x {attrs['threads_per_rank']}")
+    if args.incomplete:
+        if attrs["complete"] != 0 or args.incomplete not in attrs["stop_reason"]:
+            fail(f"expected incomplete by {args.incomplete}: {attrs['complete']} '{attrs['stop_reason']}'")
+        if not 0 < attrs["items_done"] < attrs["items_planned"]:
+            fail(f"items done {attrs['items_done']} of {attrs['items_planned']}")
+    elif attrs["complete"] != 1:
+        fail(f"incomplete: {attrs['stop_reason']}")
+    if not given:
+        fail("input/given is empty")
+
+    # Every thread: a gap-free sequence from its rank's begin to its rank's end.
+    if len(intervals.groupby(["rank", "thread"])) != args.ranks * args.threads:
+        fail("not one lane per rank and thread")
+    for (rank, thread), lane in intervals.groupby(["rank", "thread"], sort=False):
+        begin, end = lane["begin_ns"].to_numpy(), lane["end_ns"].to_numpy()
+        if not np.array_equal(begin[1:], end[:-1]):
+            fail(f"rank {rank} thread {thread}: gap or overlap")
+        r = ranks[ranks["rank"] == rank].iloc[0]
+        if begin[0] != r["begin_ns"] or end[-1] != r["end_ns"]:
+            fail(f"rank {rank} thread {thread} does not span its rank")
+    if (intervals["begin_ns"] < 0).any() or (intervals["end_ns"] > attrs["wall_seconds"] * 1e9 + 1).any():
+        fail("an interval lies outside the run")
+
+    # One finished work interval per item done (the gil kernel splits items into lock-separated slices).
+    work = intervals[intervals["kind"].isin(["work", "io"])]
+    next_kind = intervals["kind"].shift(-1)
+    finished = work[next_kind.loc[work.index] != "lock_wait"]
+    if finished["item"].duplicated().any():
+        fail("an item was executed twice")
+    if len(finished) != attrs["items_done"] or threads["items"].sum() != attrs["items_done"]:
+        fail(f"{len(finished)} finished items recorded, {threads['items'].sum()} counted, "
+             f"{attrs['items_done']} done")
+    print(f"check_timeline: ok: {len(intervals)} intervals, {attrs['items_done']} items, "
+          f"complete={attrs['complete']}")
+
+
+if __name__ == "__main__":
+    main()
