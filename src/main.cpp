@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -50,30 +51,36 @@ int exit_code_for(const RunResult& result) {
   return result.stop_signal ? 128 + result.stop_signal : 0;
 }
 
-void report(const RunResult& result, const LoadedInput& input, const std::string& path) {
-  log::info(report::format_summary(result, input.config, input.origin));
-  log::info(fmt::format("timeline   {}", path));
-  std::uint64_t dropped = 0;
-  for (const auto& l : result.logs) dropped += l.dropped();
-  if (result.spool) dropped += result.spool->lost();
-  // Only rank 0 prints, so report the total over ranks.
-  std::uint64_t all = 0;
-  MPI_Reduce(&dropped, &all, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
-  if (all > 0)
-    log::warning(fmt::format("{} activity intervals were dropped (the timeline spool could not keep "
-                             "up); totals and the summary are still exact", all));
-  if (result.stop_signal)
-    log::warning(fmt::format("stopped early by {}: {} of {} items done; the timeline is marked "
-                             "incomplete", stop::signal_name(result.stop_signal), result.items,
-                             result.planned_items));
-}
-
 // The rank the launcher gave this process, known before MPI starts, so that command-line errors
 // are printed once without starting MPI at all.
 int launcher_rank() {
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
     if (const char* value = std::getenv(name)) return std::atoi(value);
   return 0;
+}
+
+// The summary, the timeline's size and every warning, on rank 0. Collective.
+void report(MPI_Comm comm, const RunResult& result, const LoadedInput& input, const std::string& path,
+            double write_seconds) {
+  std::uint64_t counts[2] = {0, result.spool ? result.spool->lost() : 0};  // recorded, dropped
+  for (const auto& l : result.logs) {
+    counts[0] += l.recorded();
+    counts[1] += l.dropped();
+  }
+  MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_UINT64_T, MPI_SUM, comm);
+  log::info(report::format_summary(result, input.config, input.origin));
+  std::error_code ignored;
+  const auto bytes = std::filesystem::file_size(path, ignored);
+  log::info(fmt::format("timeline   {} ({} intervals, {:.1f} MB, {:.1f} bytes/interval, written in {:.2f} s)",
+                        path, counts[0], double(bytes) * 1e-6,
+                        counts[0] ? double(bytes) / double(counts[0]) : 0.0, write_seconds));
+  if (counts[1] > 0)
+    log::warning(fmt::format("{} activity intervals were dropped (the timeline spool could not keep "
+                             "up); the per-kind totals and the summary are still exact", counts[1]));
+  if (result.stop_signal)
+    log::warning(fmt::format("stopped early by {}: {} of {} items done; the timeline is marked "
+                             "incomplete", stop::signal_name(result.stop_signal), result.items,
+                             result.planned_items));
 }
 
 int run_command(const RunArgs& args, int& argc, char**& argv) {
@@ -94,9 +101,10 @@ int run_command(const RunArgs& args, int& argc, char**& argv) {
     options.provided_thread_level = session.provided();
     options.trace_memory_bytes = args.trace_memory_mib << 20;
     const auto result = run(comm, input.config, options);
+    const double write_start = MPI_Wtime();
     timeline::write(comm, output.partial, result, input.config, metadata);
     timeline::publish(comm, output, args.force);
-    report(result, input, output.path);
+    report(comm, result, input, output.path, MPI_Wtime() - write_start);
     return exit_code_for(result);
   } catch (const Error& e) {
     timeline::discard(comm, output);

@@ -369,8 +369,7 @@ chunk = 1
 strategy = "dynamic"
 
 [workload]
-kind = "fib"
-n = 30
+kind = "fib"  # n = 30 by default; not written here, so that --set workload.kind=... works
 )";
 
 }  // namespace hybridscope

@@ -232,7 +232,7 @@ Handle Table::add_column(const std::string& name, hid_t type, std::string_view u
   const hsize_t chunk[1] = {std::clamp<hsize_t>(total_, 1, kChunkRows)};
   check(H5Pset_chunk(create.get(), 1, chunk), "set chunking");
   check(H5Pset_shuffle(create.get()), "set shuffle filter");
-  check(H5Pset_deflate(create.get(), 4), "set deflate filter");
+  check(H5Pset_deflate(create.get(), 1), "set deflate filter");
   // Chunks are written whole and once; skip filling them with a value first.
   check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "set fill time");
   check(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_INCR), "set allocation time");

@@ -196,6 +196,10 @@ struct IntervalColumns {
   std::vector<std::uint8_t> kind;
   std::vector<std::int16_t> cpu;
   std::vector<std::int64_t> chunk, item, begin, end;
+  explicit IntervalColumns(std::size_t rows) {
+    rank.reserve(rows), thread.reserve(rows), kind.reserve(rows), cpu.reserve(rows);
+    chunk.reserve(rows), item.reserve(rows), begin.reserve(rows), end.reserve(rows);
+  }
   std::size_t size() const { return rank.size(); }
   void clear() {
     rank.clear(), thread.clear(), kind.clear(), cpu.clear();
@@ -220,7 +224,7 @@ void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
 
   std::uint64_t batches = (local + kBatchRows - 1) / kBatchRows;
   MPI_Allreduce(MPI_IN_PLACE, &batches, 1, MPI_UINT64_T, MPI_MAX, comm);
-  IntervalColumns c;
+  IntervalColumns c(std::min(local, kBatchRows));
   std::uint64_t written = 0, done_batches = 0;
   const auto flush = [&] {
     const auto n = c.size();
