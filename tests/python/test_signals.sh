@@ -22,18 +22,27 @@ cpu_ticks() {
   echo $total
 }
 
-for signal in TERM INT USR1; do
-  OMP_NUM_THREADS=2 setsid "$mpiexec" -np 2 --oversubscribe --bind-to none "$exe" run \
-    --set items=200000 --set workload.n=27 -o "$work/$signal.h5" >"$work/out" 2>&1 &
-  launcher=$!
-  # Wait for evidence of finished items: the ranks have burnt a second of CPU on fib items.
-  ranks=""
+# stop_run NAME SIGNAL CHECK_ARGS -- RUN_ARGS: starts a 2 x 2 run, signals its ranks once they have
+# burnt a second of CPU, and checks the exit and the timeline.
+stop_run() {
+  local name=$1 signal=$2 check=() run=()
+  shift 2
+  while [ "$1" != "--" ]; do check+=("$1"); shift; done
+  shift
+  run=("$@")
+  OMP_NUM_THREADS=2 "$mpiexec" -np 2 --oversubscribe --bind-to none "$exe" run "${run[@]}" \
+    -o "$work/$name.h5" >"$work/out" 2>&1 &
+  local launcher=$! ranks=""
+  # Wait for evidence that items are running: the ranks have burnt a second of CPU.
   for _ in $(seq 600); do
     ranks=$(pgrep -f "^$exe run" | tr '\n' ' ')
     [ -n "$ranks" ] && [ "$(cpu_ticks $ranks)" -ge "$(getconf CLK_TCK)" ] && break
     sleep 0.1
   done
-  [ -n "$ranks" ] || { echo "FAIL: $signal: the ranks never started: $(cat "$work/out")"; status=1; continue; }
+  if [ -z "$ranks" ]; then
+    echo "FAIL: $name: the ranks never started: $(cat "$work/out")"; status=1; return
+  fi
+  local sent code seconds expected
   sent=$(date +%s%N)
   # shellcheck disable=SC2086
   kill -s "$signal" $ranks
@@ -41,18 +50,18 @@ for signal in TERM INT USR1; do
   code=$?
   seconds=$(( ($(date +%s%N) - sent) / 1000000000 ))
   expected=$((128 + $(kill -l "$signal")))
-  if [ "$seconds" -gt 10 ]; then
-    echo "FAIL: SIG$signal: exit took $seconds s"; status=1
-  fi
-  # mpiexec reports the first non-zero rank exit code.
-  if [ $code -ne $expected ]; then
-    echo "FAIL: SIG$signal: exit code $code, expected $expected: $(cat "$work/out")"; status=1
-  fi
-  if ls -a "$work" | grep -q partial; then
-    echo "FAIL: SIG$signal: a partial file was left"; status=1
-  fi
-  /usr/bin/python3 "$here/check_timeline.py" "$work/$signal.h5" --ranks 2 --threads 2 \
-    --incomplete "SIG$signal" || { status=1; cat "$work/out"; }
-  grep -q "warning: stopped early by SIG$signal" "$work/out" || { echo "FAIL: SIG$signal: no warning"; status=1; }
+  [ "$seconds" -le 10 ] || { echo "FAIL: $name: exit took $seconds s"; status=1; }
+  # mpiexec reports the first non-zero exit code of a rank.
+  [ $code -eq $expected ] || { echo "FAIL: $name: exit code $code, expected $expected: $(cat "$work/out")"; status=1; }
+  if ls -a "$work" | grep -q partial; then echo "FAIL: $name: a partial file was left"; status=1; fi
+  /usr/bin/python3 "$here/check_timeline.py" "$work/$name.h5" --ranks 2 --threads 2 \
+    --incomplete "SIG$signal" "${check[@]}" || { status=1; cat "$work/out"; }
+  grep -q "warning: stopped early by SIG$signal" "$work/out" || { echo "FAIL: $name: no warning"; status=1; }
+}
+
+for signal in TERM INT USR1; do
+  stop_run "fib_$signal" "$signal" -- --set items=200000 --set workload.n=27
 done
+# Items far longer than Slurm's kill wait are abandoned, not waited for.
+stop_run spin_hour TERM --abandoned -- --set items=8 --set workload.kind=spin --set workload.seconds=3600
 exit $status

@@ -30,7 +30,14 @@ void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::T
   const auto activity = workload.activity();
   Claim claim{};
   while (dispenser.next(claim, log)) {
-    tally.checksum += workloads::item_checksum(claim.item, worker->run(claim.chunk, claim.item, log));
+    std::uint64_t value = 0;
+    try {
+      value = worker->run(claim.chunk, claim.item, log);
+    } catch (const workloads::Abandoned&) {
+      log.close(trace::Activity::abandoned, claim.chunk, claim.item);
+      return;
+    }
+    tally.checksum += workloads::item_checksum(claim.item, value);
     ++tally.items;
     log.close(activity, claim.chunk, claim.item);
   }

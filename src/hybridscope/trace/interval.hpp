@@ -4,11 +4,14 @@
 
 namespace hybridscope::trace {
 
-enum class Activity : std::uint8_t { startup, work, io, idle, handout, lock_wait, shutdown };
-inline constexpr std::size_t kActivityCount = 7;
+enum class Activity : std::uint8_t {
+  startup, work, io, idle, handout, lock_wait, shutdown,
+  abandoned  // time on an item that a stop request interrupted; the item did not finish
+};
+inline constexpr std::size_t kActivityCount = 8;
 // Names as stored in the timeline's enum type, in code order.
-inline constexpr const char* kActivityNames[kActivityCount] = {"startup", "work", "io", "idle",
-                                                               "handout", "lock_wait", "shutdown"};
+inline constexpr const char* kActivityNames[kActivityCount] = {
+    "startup", "work", "io", "idle", "handout", "lock_wait", "shutdown", "abandoned"};
 inline constexpr std::uint64_t kNone = ~std::uint64_t{0};
 
 struct Interval {

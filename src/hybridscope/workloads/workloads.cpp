@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 
 #include "hybridscope/core/clock.hpp"
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/stop.hpp"
 #include "hybridscope/workloads/calibrate.hpp"
 #include "hybridscope/workloads/gil_lock.hpp"
 
@@ -28,14 +30,43 @@ std::uint64_t iterations_for(double seconds, double burn_rate) {
 // Keeps a computed value alive without storing it anywhere.
 inline void keep(std::uint64_t value) { asm volatile("" : : "r"(value)); }
 
+// Items can be long (fib(50) takes most of a minute, sleep and spin up to an hour); a stop request
+// abandons them so that a signalled run ends within Slurm's kill wait.
+inline void abandon_if_stopping() {
+  if (stop::requested()) throw Abandoned{};
+}
+
 __attribute__((noinline)) std::uint64_t fib_recursive(int n) noexcept {
   return n < 2 ? static_cast<std::uint64_t>(n) : fib_recursive(n - 1) + fib_recursive(n - 2);
+}
+
+// fib(24) takes about 50 us: checking for a stop above it costs nothing measurable.
+std::uint64_t fib_stoppable(int n) {
+  if (n <= 24) return fib_recursive(n);
+  abandon_if_stopping();
+  return fib_stoppable(n - 1) + fib_stoppable(n - 2);
+}
+
+// burn() in slices, checking for a stop between them; the chain gives the same result in one go.
+std::uint64_t burn_stoppable(std::uint64_t iterations, std::uint64_t state, std::uint64_t slice) {
+  while (iterations > 0) {
+    const std::uint64_t step = std::min(iterations, slice);
+    state = burn(step, state);
+    iterations -= step;
+    if (iterations > 0) abandon_if_stopping();
+  }
+  return state;
+}
+
+// Iterations of burn() in about a millisecond.
+std::uint64_t millisecond_slice(double burn_rate) {
+  return std::max<std::uint64_t>(1, iterations_for(1e-3, burn_rate));
 }
 
 class FibWorker final : public Worker {
 public:
   explicit FibWorker(int n) : n_(n) {}
-  std::uint64_t run(std::uint64_t, std::uint64_t, trace::ThreadLog&) override { return fib_recursive(n_); }
+  std::uint64_t run(std::uint64_t, std::uint64_t, trace::ThreadLog&) override { return fib_stoppable(n_); }
 
 private:
   int n_;
@@ -43,14 +74,16 @@ private:
 
 class BurnWorker final : public Worker {
 public:
-  explicit BurnWorker(std::uint64_t iterations) : iterations_(iterations) {}
+  BurnWorker(std::uint64_t iterations, double burn_rate)
+      : iterations_(iterations), slice_(millisecond_slice(burn_rate)) {}
   std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
-    keep(burn(iterations_, item));
+    keep(burn_stoppable(iterations_, item, slice_));
     return item;
   }
 
 private:
   std::uint64_t iterations_;
+  std::uint64_t slice_;
 };
 
 class SleepWorker final : public Worker {
@@ -59,7 +92,12 @@ public:
       : duration_(std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::duration<double>(seconds))) {}
   std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
-    std::this_thread::sleep_for(duration_);
+    // In slices of at most 10 ms, so a stop request is noticed.
+    const auto deadline = std::chrono::steady_clock::now() + duration_;
+    for (auto now = std::chrono::steady_clock::now(); now < deadline; now = std::chrono::steady_clock::now()) {
+      abandon_if_stopping();
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(deadline - now, std::chrono::milliseconds(10)));
+    }
     return item;
   }
 
@@ -69,10 +107,11 @@ private:
 
 class IrregularWorker final : public Worker {
 public:
-  IrregularWorker(const WorkloadConfig& config, double burn_rate) : config_(config), rate_(burn_rate) {}
+  IrregularWorker(const WorkloadConfig& config, double burn_rate)
+      : config_(config), rate_(burn_rate), slice_(millisecond_slice(burn_rate)) {}
   std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
     const double cost = irregular_cost(config_, item);
-    keep(burn(iterations_for(cost, rate_), item));
+    keep(burn_stoppable(iterations_for(cost, rate_), item, slice_));
     std::uint64_t bits = 0;
     std::memcpy(&bits, &cost, sizeof bits);
     return bits;
@@ -81,6 +120,7 @@ public:
 private:
   WorkloadConfig config_;
   double rate_;
+  std::uint64_t slice_;
 };
 
 // STREAM triad a = b + s*c over this thread's own arrays.
@@ -124,6 +164,7 @@ public:
     std::uint64_t left = iterations_;
     std::uint64_t state = item;
     while (left > 0) {
+      abandon_if_stopping();  // never while holding the lock: the others would wait forever
       log.close(trace::Activity::work, chunk, item);
       gil.acquire();
       log.close(trace::Activity::lock_wait, chunk, item);
@@ -132,7 +173,8 @@ public:
         const std::uint64_t step = std::min(left, check_every_);
         state = burn(step, state);
         left -= step;
-      } while (left > 0 && !(now_ns() - held_since >= interval_ns_ && gil.contended()));
+      } while (left > 0 && !(now_ns() - held_since >= interval_ns_ && gil.contended()) &&
+               !stop::requested());
       gil.release();
     }
     keep(state);
@@ -186,9 +228,11 @@ private:
   }
 
   bool transfer(int fd, char* data, bool writing) {
+    constexpr std::size_t kPiece = std::size_t{8} << 20;  // a stop is noticed between pieces
     for (std::size_t done = 0; done < out_.size();) {
-      const auto n = writing ? ::write(fd, data + done, out_.size() - done)
-                             : ::read(fd, data + done, out_.size() - done);
+      abandon_if_stopping();
+      const std::size_t piece = std::min(kPiece, out_.size() - done);
+      const auto n = writing ? ::write(fd, data + done, piece) : ::read(fd, data + done, piece);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         if (n == 0) errno = EIO;
@@ -245,7 +289,7 @@ public:
     const auto& w = config_;
     switch (w.kind) {
       case WorkloadKind::fib: return std::make_unique<FibWorker>(w.n);
-      case WorkloadKind::spin: return std::make_unique<BurnWorker>(iterations_for(w.seconds, rate_));
+      case WorkloadKind::spin: return std::make_unique<BurnWorker>(iterations_for(w.seconds, rate_), rate_);
       case WorkloadKind::sleep: return std::make_unique<SleepWorker>(w.seconds);
       case WorkloadKind::triad: return std::make_unique<TriadWorker>(w.elements);
       case WorkloadKind::gil:
@@ -259,6 +303,7 @@ public:
 private:
   WorkloadConfig config_;
   double rate_;
+  std::uint64_t slice_;
 };
 
 double unit_interval(std::uint64_t bits) {  // (0, 1]

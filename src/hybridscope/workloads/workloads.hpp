@@ -23,6 +23,10 @@ constexpr std::uint64_t item_checksum(std::uint64_t item, std::uint64_t value) n
   return mix64(mix64(item) ^ value);
 }
 
+// Thrown by a kernel that gave up on an item because a stop was requested (see core/stop.hpp). Not a
+// std::exception: it is not an error.
+struct Abandoned {};
+
 class Worker {
 public:
   virtual ~Worker() = default;
