@@ -201,8 +201,9 @@ toml::table parse_text(std::string_view text, std::string_view origin) {
     return toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {}", origin, where.line,
-                                 where.column, e.description()));
+    throw InputError(fmt::format("{}:{}:{}: TOML syntax error: {} (accepted: a TOML document "
+                                 "such as the decks in inputs/)", origin, where.line, where.column,
+                                 e.description()));
   }
 }
 
