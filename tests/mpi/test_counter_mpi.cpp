@@ -15,6 +15,7 @@
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/run.hpp"
+#include "support.hpp"
 #include "hybridscope/sched/counter.hpp"
 #include "hybridscope/workloads/calibrate.hpp"
 
@@ -116,9 +117,7 @@ TEST(CounterRun, BothCountersGiveTheSameRun) {
       const auto config = parse_config(
           fmt::format("items = 301\nchunk = 2\nstrategy = \"{}\"\ncounter = \"{}\"\n[workload]\n"
                       "kind = \"irregular\"\nseconds = 0.00005\n", strategy, counter), "t");
-      RunOptions options;
-      options.provided_thread_level = MPI_THREAD_SERIALIZED;
-      const auto result = run(MPI_COMM_WORLD, config, options);
+      const auto result = run(MPI_COMM_WORLD, config, test_support::serialized());
       EXPECT_EQ(result.items, 301u) << counter << " " << strategy;
       EXPECT_EQ(result.handout, counter == std::string("rma") ? "MPI RMA on rank 0" : "node shared memory");
       if (!first) first = result.checksum;

@@ -13,16 +13,13 @@
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/run.hpp"
+#include "support.hpp"
 #include "hybridscope/workloads/workloads.hpp"
 
 namespace hybridscope {
 namespace {
 
-RunOptions serialized() {
-  RunOptions options;
-  options.provided_thread_level = MPI_THREAD_SERIALIZED;
-  return options;
-}
+using test_support::serialized;
 
 // The checksum a single thread gets by running every item in order.
 std::uint64_t serial_checksum(const RunConfig& config) {

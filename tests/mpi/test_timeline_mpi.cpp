@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,16 +15,13 @@
 #include "hybridscope/h5/h5.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/run.hpp"
+#include "support.hpp"
 #include "hybridscope/timeline/writer.hpp"
 
 namespace hybridscope {
 namespace {
 
-RunOptions serialized() {
-  RunOptions options;
-  options.provided_thread_level = MPI_THREAD_SERIALIZED;
-  return options;
-}
+using test_support::serialized;
 
 // A fresh path that rank 0 chose, known to every rank.
 std::string shared_path(const std::string& name) {
@@ -100,6 +98,63 @@ void check_file(const std::string& path, const RunResult& result, const RunConfi
   EXPECT_EQ(sum, config.items);
   for (auto dropped : h5::read_column<std::uint64_t>(file.get(), "ranks/dropped_intervals"))
     EXPECT_EQ(dropped, 0u);
+}
+
+// The HDF5 layer alone: every rank writes a different number of rows (rank 0 none at all on some
+// columns' data), and the file reads back in rank order, strings and attributes included.
+TEST(H5Table, RanksWriteTheirOwnRowsAndTheyReadBack) {
+  const int rank = mpi::rank(MPI_COMM_WORLD), ranks = mpi::size(MPI_COMM_WORLD);
+  const auto path = shared_path("table.h5");
+  {
+    auto file = h5::create_file(path, MPI_COMM_WORLD);
+    h5::set_attribute(file.get(), "note", std::string_view("héllo"));
+    h5::set_attribute(file.get(), "answer", std::int64_t{42});
+    {  // every object must be closed before its file, as parallel HDF5 requires
+      const auto rows = static_cast<std::uint64_t>(rank);  // rank r owns r rows
+      h5::Table table(MPI_COMM_WORLD, file.get(), "t", rows);
+      EXPECT_EQ(table.total_rows(), std::uint64_t(ranks) * (ranks - 1) / 2);
+      std::vector<std::int64_t> values;
+      std::vector<std::string> names;
+      for (std::uint64_t i = 0; i < rows; ++i) {
+        values.push_back(rank * 100 + std::int64_t(i));
+        names.push_back(std::string(i + 1, char('a' + rank)));
+      }
+      table.column("value", values, "ns");
+      table.strings("name", names);
+    }
+    file.close("close");
+  }
+  if (rank == 0) {
+    auto file = h5::open_file(path);
+    EXPECT_EQ(h5::string_attribute(file.get(), "note"), "héllo");
+    EXPECT_EQ(h5::integer_attribute(file.get(), "answer"), 42);
+    const auto values = h5::read_column<std::int64_t>(file.get(), "t/value");
+    const auto names = h5::read_strings(file.get(), "t/name");
+    std::vector<std::int64_t> expected_values;
+    std::vector<std::string> expected_names;
+    for (int r = 0; r < ranks; ++r)
+      for (int i = 0; i < r; ++i) {
+        expected_values.push_back(r * 100 + i);
+        expected_names.push_back(std::string(i + 1, char('a' + r)));
+      }
+    EXPECT_EQ(values, expected_values);
+    EXPECT_EQ(names, expected_names);
+    EXPECT_THROW(h5::read_column<std::int64_t>(file.get(), "t/missing"), h5::H5Error);
+    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  }
+}
+
+// Creating over an existing file fails on every rank with HDF5's reason, and leaves the file alone.
+TEST(H5Table, CreateRefusesAnExistingFile) {
+  const auto path = shared_path("exists.h5");
+  if (mpi::rank(MPI_COMM_WORLD) == 0) std::ofstream(path) << "keep";
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_THROW(h5::create_file(path, MPI_COMM_WORLD), h5::H5Error);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (mpi::rank(MPI_COMM_WORLD) == 0) {
+    EXPECT_EQ(std::filesystem::file_size(path), 4u);
+    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  }
 }
 
 class TimelineTest : public ::testing::TestWithParam<const char*> {};
