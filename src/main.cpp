@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,21 +59,15 @@ int launcher_rank() {
   return 0;
 }
 
-// The summary, the timeline's size and every warning, on rank 0. Collective.
-void report(MPI_Comm comm, const RunResult& result, const LoadedInput& input, const std::string& path,
-            double write_seconds) {
-  std::uint64_t counts[2] = {0, result.spool ? result.spool->lost() : 0};  // recorded, dropped
-  for (const auto& l : result.logs) {
-    counts[0] += l.recorded();
-    counts[1] += l.dropped();
-  }
+// The timeline's size and every warning, on rank 0. Collective.
+void report_timeline(MPI_Comm comm, const RunResult& result, const std::string& path,
+                     double write_seconds) {
+  std::uint64_t counts[2] = {result.recorded_intervals(), result.dropped_intervals()};
   MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_UINT64_T, MPI_SUM, comm);
-  log::info(report::format_summary(result, input.config, input.origin));
   std::error_code ignored;
   const auto bytes = std::filesystem::file_size(path, ignored);
-  log::info(fmt::format("timeline   {} ({} intervals, {:.1f} MB, {:.1f} bytes/interval, written in {:.2f} s)",
-                        path, counts[0], double(bytes) * 1e-6,
-                        counts[0] ? double(bytes) / double(counts[0]) : 0.0, write_seconds));
+  log::info(fmt::format("timeline   {} ({} intervals, {:.1f} MB, written in {:.2f} s)", path,
+                        counts[0], double(bytes) * 1e-6, write_seconds));
   if (counts[1] > 0)
     log::warning(fmt::format("{} activity intervals were dropped (the timeline spool could not keep "
                              "up); the per-kind totals and the summary are still exact", counts[1]));
@@ -101,10 +95,12 @@ int run_command(const RunArgs& args, int& argc, char**& argv) {
     options.provided_thread_level = session.provided();
     options.trace_memory_bytes = args.trace_memory_mib << 20;
     const auto result = run(comm, input.config, options);
+    // The numbers first: they are not lost if the timeline cannot be written.
+    log::info(report::format_summary(result, input.config, input.origin));
     const double write_start = MPI_Wtime();
     timeline::write(comm, output.partial, result, input.config, metadata);
     timeline::publish(comm, output, args.force);
-    report(comm, result, input, output.path, MPI_Wtime() - write_start);
+    report_timeline(comm, result, output.path, MPI_Wtime() - write_start);
     return exit_code_for(result);
   } catch (const Error& e) {
     timeline::discard(comm, output);

@@ -90,6 +90,18 @@ std::unique_ptr<trace::Spool> make_spool(MPI_Comm comm, const RunOptions& option
 
 }  // namespace
 
+std::uint64_t RunResult::recorded_intervals() const {
+  std::uint64_t n = 0;
+  for (const auto& log : logs) n += log.recorded();
+  return n;
+}
+
+std::uint64_t RunResult::dropped_intervals() const {
+  std::uint64_t n = spool ? spool->lost() : 0;
+  for (const auto& log : logs) n += log.dropped();
+  return n;
+}
+
 int resolve_threads(const RunConfig& config) {
   return config.threads > 0 ? config.threads : std::max(1, omp_get_max_threads());
 }

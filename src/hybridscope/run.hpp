@@ -44,6 +44,8 @@ struct RunResult {
   std::uint64_t planned_items = 0;
 
   // This rank's part.
+  std::uint64_t recorded_intervals() const;  // kept in the timeline
+  std::uint64_t dropped_intervals() const;   // lost because the spool could not keep up
   exec::RankExecution local;
   std::unique_ptr<trace::Spool> spool;  // declared before logs: the logs write into its blocks
   std::vector<trace::ThreadLog> logs;

@@ -79,11 +79,6 @@ void write_input(hid_t file, MPI_Comm comm, const RunMetadata& m) {
 void write_ranks(hid_t file, MPI_Comm comm, const RunResult& r) {
   h5::Table ranks(comm, file, "ranks", 1);
   const auto& l = r.layout;
-  std::uint64_t recorded = 0, dropped = 0;
-  for (const auto& log : r.logs) {
-    recorded += log.recorded();
-    dropped += log.dropped();
-  }
   ranks.column("rank", std::vector<std::int32_t>{l.rank});
   ranks.strings("host", {l.hosts[l.rank]});
   ranks.column("pid", std::vector<std::int64_t>{::getpid()});
@@ -93,8 +88,8 @@ void write_ranks(hid_t file, MPI_Comm comm, const RunResult& r) {
   ranks.column("end_ns", std::vector<std::int64_t>{r.clock.to_root(r.local.end_ns) - r.origin_ns}, "ns");
   ranks.column("items", std::vector<std::uint64_t>{r.local.items()});
   ranks.column("checksum", std::vector<std::uint64_t>{r.local.checksum()});
-  ranks.column("intervals", std::vector<std::uint64_t>{recorded});
-  ranks.column("dropped_intervals", std::vector<std::uint64_t>{dropped + (r.spool ? r.spool->lost() : 0)});
+  ranks.column("intervals", std::vector<std::uint64_t>{r.recorded_intervals()});
+  ranks.column("dropped_intervals", std::vector<std::uint64_t>{r.dropped_intervals()});
   ranks.column("clock_offset_start_ns", std::vector<std::int64_t>{r.clock_start.offset_ns}, "ns");
   ranks.column("clock_offset_end_ns", std::vector<std::int64_t>{r.clock_end.offset_ns}, "ns");
   ranks.column("clock_round_trip_start_ns", std::vector<std::int64_t>{r.clock_start.round_trip_ns}, "ns");
@@ -208,8 +203,7 @@ struct IntervalColumns {
 };
 
 void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
-  std::uint64_t local = 0;
-  for (const auto& log : r.logs) local += log.recorded();
+  const std::uint64_t local = r.recorded_intervals();
   h5::Table table(comm, file, "intervals", local);
   auto kind_type = h5::enum_type({std::begin(trace::kActivityNames), std::end(trace::kActivityNames)});
   h5::Handle columns[] = {
