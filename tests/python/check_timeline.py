@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reads a hybridscope timeline as docs/timeline-format.md describes and checks its invariants.
 
-Usage: check_timeline.py FILE --ranks N --threads T [--incomplete REASON [--abandoned]]
+Usage: check_timeline.py FILE --ranks N --threads T [--incomplete REASON [--min-items N] [--abandoned]]
 Exits non-zero with a message on the first violation.
 """
 import argparse
@@ -38,6 +38,8 @@ def main():
     parser.add_argument("--ranks", type=int, required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--incomplete", metavar="REASON")
+    parser.add_argument("--min-items", type=int, default=1,
+                        help="with --incomplete: the fewest items that must have been done")
     parser.add_argument("--abandoned", action="store_true",
                         help="items were under way at the stop: expect abandoned intervals, maybe no item done")
     args = parser.parse_args()
@@ -56,7 +58,7 @@ def main():
     if args.incomplete:
         if attrs["complete"] != 0 or args.incomplete not in attrs["stop_reason"]:
             fail(f"expected incomplete by {args.incomplete}: {attrs['complete']} '{attrs['stop_reason']}'")
-        least = 0 if args.abandoned else 1
+        least = 0 if args.abandoned else args.min_items
         if not least <= attrs["items_done"] < attrs["items_planned"]:
             fail(f"items done {attrs['items_done']} of {attrs['items_planned']}")
         if args.abandoned and not (intervals["kind"] == "abandoned").any():

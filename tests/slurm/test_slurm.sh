@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The Slurm templates and the Lmod modulefile, for real: starts a one-machine Slurm cluster, installs
+# hybridscope, submits every template with sbatch as an ordinary user, and checks that each job
+# left a complete timeline with the expected ranks x threads and the reference checksum; a job that
+# reaches its time limit must leave a valid timeline marked incomplete.
+# Usage: test_slurm.sh SOURCE_DIR BUILD_DIR        (as root, or with passwordless sudo)
+set -u
+source_dir=$(cd "$1" && pwd)
+build_dir=$(cd "$2" && pwd)
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo -n bash "$0" "$@" || { echo "FAIL: the Slurm test needs root or passwordless sudo"; exit 1; }
+fi
+for tool in slurmctld slurmd munged sbatch; do
+  command -v "$tool" >/dev/null || { echo "FAIL: $tool missing (scripts/setup.sh installs slurm-wlm and munge)"; exit 1; }
+done
+
+user=hybridscope-ci
+state=$(mktemp -d /tmp/hybridscope-slurm-XXXXXX)
+chmod 755 "$state"
+cleanup() {
+  bash "$source_dir/scripts/slurm-cluster.sh" stop "$state/cluster"
+  rm -rf "$state"
+}
+trap cleanup EXIT
+status=0
+fail() { echo "FAIL: $*"; status=1; }
+
+bash "$source_dir/scripts/slurm-cluster.sh" start "$state/cluster" || exit 1
+export SLURM_CONF=$state/cluster/slurm.conf
+prefix=$state/prefix
+cmake --install "$build_dir" --prefix "$prefix" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
+id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
+jobs=$state/jobs
+install -d -o "$user" -m 755 "$jobs"
+
+templates=$prefix/share/hybridscope/slurm
+input=$prefix/share/hybridscope/inputs/demo.toml
+args=(--set items=60 --set workload.n=25)
+
+# The checksum every layout must reproduce: a plain singleton run of the same input.
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+  "$prefix/bin/hybridscope" run "$input" "${args[@]}" -o "$state/reference.h5" >/dev/null \
+  || { echo "FAIL: reference run"; exit 1; }
+checksum_of() { /usr/bin/python3 -c 'import h5py,sys; print(h5py.File(sys.argv[1],"r").attrs["checksum"].decode())' "$1"; }
+reference=$(checksum_of "$state/reference.h5")
+
+# submit SBATCH_ARGS...: sbatch as the ordinary user, from the jobs folder; prints the job id.
+submit() {
+  runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" PATH="$prefix/bin:$PATH" HOME="/home/$user" \
+    sbatch --parsable --chdir="$jobs" "$@"
+}
+
+# The job state, once the job has ended (sbatch --wait's exit code is unreliable for time-outs).
+wait_for() {
+  local id=$1 state_now
+  for _ in $(seq 1800); do
+    state_now=$(scontrol show job -o "$id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+    case $state_now in
+      PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|"") sleep 0.1 ;;
+      *) echo "$state_now"; return ;;
+    esac
+  done
+  echo "STILL_${state_now:-UNKNOWN}"
+}
+
+# check_run NAME FILE RANKS THREADS: a complete timeline of RANKS x THREADS with the reference checksum.
+check_run() {
+  local name=$1 file=$2 ranks=$3 threads=$4
+  [ -f "$file" ] || { fail "$name: no timeline $file"; return; }
+  /usr/bin/python3 "$source_dir/tests/python/check_timeline.py" "$file" --ranks "$ranks" --threads "$threads" \
+    || { fail "$name: timeline check"; return; }
+  [ "$(checksum_of "$file")" = "$reference" ] || fail "$name: checksum $(checksum_of "$file") != $reference"
+}
+
+threads=$(submit "$templates/threads-only.sbatch" "$input" "${args[@]}")
+processes=$(submit "$templates/processes-only.sbatch" "$input" "${args[@]}")
+hybrid=$(submit "$templates/hybrid.sbatch" "$input" "${args[@]}")
+compare=$(submit "$templates/compare-layouts.sbatch" "$input" "${args[@]}")
+# Time limit: Slurm sends USR1 (the templates' --signal) when less than 55 s of the 1 min remain.
+limited=$(submit --time=1 --signal=USR1@55 "$templates/threads-only.sbatch" "$input" \
+  --set items=10000000 --set workload.n=27)
+# Lmod inside a batch job: `module` exists only once lmod.sh is sourced.
+cat >"$jobs/module.sbatch" <<SCRIPT
+#!/bin/bash
+source /etc/profile.d/lmod.sh
+module use $prefix/modules
+module load hybridscope
+hybridscope --version
+echo HYBRIDSCOPE_ROOT=\$HYBRIDSCOPE_ROOT
+SCRIPT
+module_job=$(submit --output=module-%j.out "$jobs/module.sbatch")
+[ -n "$threads" ] && [ -n "$processes" ] && [ -n "$hybrid" ] && [ -n "$compare" ] && [ -n "$limited" ] \
+  && [ -n "$module_job" ] || { echo "FAIL: sbatch refused a template"; exit 1; }
+
+for job in "threads $threads 1 4" "processes $processes 4 1" "hybrid $hybrid 2 2"; do
+  read -r name id ranks nthreads <<<"$job"
+  end=$(wait_for "$id")
+  [ "$end" = COMPLETED ] || { fail "$name job $id ended $end: $(cat "$jobs"/*-"$id".out 2>/dev/null)"; continue; }
+  check_run "$name" "$jobs/hybridscope-$name-$id.h5" "$ranks" "$nthreads" && echo "ok: $name template ($ranks x $nthreads)"
+done
+
+end=$(wait_for "$compare")
+if [ "$end" = COMPLETED ]; then
+  for layout in "threads 1 4" "processes 4 1" "hybrid 2 2"; do
+    read -r name ranks nthreads <<<"$layout"
+    check_run "compare/$name" "$jobs/hybridscope-compare-$compare/$name.h5" "$ranks" "$nthreads" \
+      && echo "ok: compare-layouts $name ($ranks x $nthreads)"
+  done
+else
+  fail "compare job $compare ended $end: $(cat "$jobs/hybridscope-compare-$compare.out")"
+fi
+
+end=$(wait_for "$limited")
+file=$jobs/hybridscope-threads-$limited.h5
+if [ -f "$file" ] && /usr/bin/python3 "$source_dir/tests/python/check_timeline.py" "$file" --ranks 1 --threads 4 \
+     --incomplete SIGUSR1 --min-items 0; then
+  echo "ok: time-limited job ($end) left an incomplete timeline"
+else
+  fail "time-limited job $limited ($end): $(cat "$jobs/hybridscope-threads-$limited.out")"
+fi
+
+end=$(wait_for "$module_job")
+if [ "$end" = COMPLETED ] && grep -q "^hybridscope [0-9]" "$jobs/module-$module_job.out" \
+   && grep -q "^HYBRIDSCOPE_ROOT=$prefix\$" "$jobs/module-$module_job.out"; then
+  echo "ok: module load hybridscope in a batch job"
+else
+  fail "module job $module_job ($end): $(cat "$jobs/module-$module_job.out")"
+fi
+# And interactively, as the issue's users do it.
+runuser -u "$user" -- bash -c "source /etc/profile.d/lmod.sh && module use $prefix/modules && module load hybridscope && hybridscope --version" \
+  | grep -q "^hybridscope [0-9]" && echo "ok: module load hybridscope" || fail "module load hybridscope"
+exit $status
