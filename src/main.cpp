@@ -5,12 +5,19 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "hybridscope/analysis/compare.hpp"
+#include "hybridscope/analysis/export.hpp"
+#include "hybridscope/analysis/metrics.hpp"
+#include "hybridscope/analysis/plot.hpp"
 #include "hybridscope/config/load.hpp"
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/log.hpp"
@@ -109,6 +116,69 @@ int run_command(const RunArgs& args, int& argc, char**& argv) {
   }
 }
 
+// Post-processing runs in one process, without MPI.
+struct PostArgs {
+  std::vector<std::string> files;
+  std::string output;
+  bool json = false;
+  int width = 1200;
+  std::optional<double> from_s, to_s;
+  std::string format;
+  std::uint64_t sample = 1;
+  std::uint64_t max_events = 1'000'000;
+};
+
+// Writes `text` to a new file, or fails without touching an existing one.
+void write_new_file(const std::string& path, const std::string& text) {
+  if (std::filesystem::exists(path))
+    throw InputError(fmt::format("output '{}' exists (accepted: a new path; remove it first)", path));
+  const std::string partial = path + ".partial";
+  {
+    std::FILE* out = std::fopen(partial.c_str(), "wx");
+    if (!out) throw Error(fmt::format("cannot create '{}': {}", partial, std::strerror(errno)));
+    const bool ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
+    if (std::fclose(out) != 0 || !ok) throw Error(fmt::format("cannot write '{}'", partial));
+  }
+  std::filesystem::rename(partial, path);
+}
+
+int post_process(const std::string& command, const PostArgs& a) {
+  using namespace analysis;
+  try {
+    if (command == "report") {
+      const auto report = analyse(load_timeline(a.files.at(0), Load::intervals));
+      fmt::print("{}", a.json ? to_json(report) + "\n" : to_text(report));
+    } else if (command == "plot") {
+      const auto svg = plot_svg(load_timeline(a.files.at(0), Load::intervals), {a.width, a.from_s, a.to_s});
+      write_new_file(a.output, svg);
+      fmt::print("plot       {}\n", a.output);
+    } else if (command == "compare") {
+      std::vector<Report> runs;
+      for (const auto& f : a.files) runs.push_back(analyse(load_timeline(f, Load::summary)));
+      fmt::print("{}", compare_table(runs));
+      if (!a.output.empty()) {
+        write_new_file(a.output, compare_svg(runs));
+        fmt::print("chart      {}\n", a.output);
+      }
+    } else if (command == "export") {
+      const auto timeline = load_timeline(a.files.at(0), Load::intervals_with_items);
+      const ExportOptions options{a.from_s, a.to_s, a.sample, a.max_events};
+      const auto events = a.format == "otf2" ? export_otf2(timeline, options, a.output)
+                                             : export_perfetto(timeline, options, a.output);
+      fmt::print("export     {} ({} events, {})\n", a.output, events, a.format);
+    }
+    return 0;
+  } catch (const Error& e) {
+    fmt::print(stderr, "hybridscope: error: {}\n", e.what());
+    return static_cast<int>(e.code());
+  }
+}
+
+// The default output name beside the input: run.h5 -> run.svg.
+std::string beside(const std::string& input, const std::string& extension) {
+  return std::filesystem::path(input).replace_extension(extension).string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,6 +204,34 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_args.command_line = join_command_line(argc, argv);
 
+  PostArgs post;
+  auto* report_cmd = app.add_subcommand("report", "Numbers from a timeline: shares, efficiency, warnings");
+  report_cmd->add_option("timeline", post.files, "Timeline file (.h5)")->required()->expected(1);
+  report_cmd->add_flag("--json", post.json, "Print JSON for scripts");
+
+  auto* plot_cmd = app.add_subcommand("plot", "Activity picture of a timeline (SVG)");
+  plot_cmd->add_option("timeline", post.files, "Timeline file (.h5)")->required()->expected(1);
+  plot_cmd->add_option("-o,--output", post.output, "SVG file (default: the timeline's name, .svg)");
+  plot_cmd->add_option("--from", post.from_s, "Window start, seconds from the run's start");
+  plot_cmd->add_option("--to", post.to_s, "Window end, seconds from the run's start");
+  plot_cmd->add_option("--width", post.width, "Pixels of the time axis")->capture_default_str();
+
+  auto* compare_cmd = app.add_subcommand("compare", "Compare runs: wall time, speedup, efficiency");
+  compare_cmd->add_option("timelines", post.files, "Timeline files (.h5)")->required();
+  compare_cmd->add_option("-o,--output", post.output, "Also draw the comparison as SVG");
+
+  auto* export_cmd = app.add_subcommand("export", "Export a timeline to Perfetto (JSON) or OTF2");
+  export_cmd->add_option("timeline", post.files, "Timeline file (.h5)")->required()->expected(1);
+  export_cmd->add_option("--format", post.format, "perfetto (Chrome trace JSON) or otf2")
+      ->required()->check(CLI::IsMember({"perfetto", "otf2"}));
+  export_cmd->add_option("-o,--output", post.output, "Output (default: the timeline's name, .json or .otf2)");
+  export_cmd->add_option("--from", post.from_s, "Window start, seconds from the run's start");
+  export_cmd->add_option("--to", post.to_s, "Window end, seconds from the run's start");
+  export_cmd->add_option("--sample", post.sample, "Keep every Nth interval of each thread")
+      ->check(CLI::PositiveNumber);
+  export_cmd->add_option("--max-events", post.max_events, "Refuse Perfetto exports larger than this")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -141,13 +239,23 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // CLI11 reports an unknown command as a missing one; name the word the user typed instead.
     const auto extras = app.remaining();
-    const std::string message = !run_cmd->parsed() && !extras.empty()
-                                    ? fmt::format("unknown command '{}' (accepted: run)", extras.front())
+    const bool any = run_cmd->parsed() || report_cmd->parsed() || plot_cmd->parsed() ||
+                     compare_cmd->parsed() || export_cmd->parsed();
+    const std::string message = !any && !extras.empty()
+                                    ? fmt::format("unknown command '{}' (accepted: run, report, plot, "
+                                                  "compare, export)", extras.front())
                                     : e.what();
     if (launcher_rank() == 0)
       fmt::print(stderr, "hybridscope: error: {} (see hybridscope --help)\n", message);
     return static_cast<int>(ExitCode::bad_input);
   }
   if (run_cmd->parsed()) return run_command(run_args, argc, argv);
+  for (auto* cmd : {report_cmd, plot_cmd, compare_cmd, export_cmd})
+    if (cmd->parsed()) {
+      if (post.output.empty() && cmd == plot_cmd) post.output = beside(post.files.at(0), ".svg");
+      if (post.output.empty() && cmd == export_cmd)
+        post.output = beside(post.files.at(0), post.format == "otf2" ? ".otf2" : ".json");
+      return post_process(cmd->get_name(), post);
+    }
   return 0;
 }

@@ -41,10 +41,9 @@ std::vector<std::uint64_t> executions_per_item(MPI_Comm comm, const RunResult& r
     const auto& intervals = log.intervals();
     for (std::size_t i = 0; i < intervals.size(); ++i) {
       const auto& interval = intervals[i];
-      if (interval.kind != trace::Activity::work && interval.kind != trace::Activity::io) continue;
-      // The gil kernel splits an item into slices separated by lock waits: count its last slice.
-      const bool slice = i + 1 < intervals.size() && intervals[i + 1].kind == trace::Activity::lock_wait;
-      if (slice) continue;
+      // An item is a run of rows with its number (gil items: slices and lock waits); count its end.
+      const bool last = i + 1 == intervals.size() || intervals[i + 1].item != interval.item;
+      if (!last || (interval.kind != trace::Activity::work && interval.kind != trace::Activity::io)) continue;
       EXPECT_LT(interval.item, items);
       if (interval.item < items) ++count[interval.item];
     }

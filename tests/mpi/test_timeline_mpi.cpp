@@ -51,7 +51,6 @@ Columns read_intervals(hid_t file) {
 
 constexpr auto kWork = static_cast<std::uint8_t>(trace::Activity::work);
 constexpr auto kIo = static_cast<std::uint8_t>(trace::Activity::io);
-constexpr auto kLockWait = static_cast<std::uint8_t>(trace::Activity::lock_wait);
 
 void check_file(const std::string& path, const RunResult& result, const RunConfig& config) {
   auto file = h5::open_file(path);
@@ -81,8 +80,9 @@ void check_file(const std::string& path, const RunResult& result, const RunConfi
     else
       ASSERT_EQ(c.begin[i], previous->second) << "gap or overlap at row " << i;
     last_end[who] = c.end[i];
-    const bool slice = i + 1 < c.rank.size() && c.kind[i + 1] == kLockWait;
-    if ((c.kind[i] == kWork || c.kind[i] == kIo) && !slice) {
+    // An item is a run of rows with its number (gil items: slices and lock waits); count its end.
+    const bool last = i + 1 == c.rank.size() || c.item[i + 1] != c.item[i] || c.thread[i + 1] != c.thread[i];
+    if ((c.kind[i] == kWork || c.kind[i] == kIo) && last) {
       ASSERT_GE(c.item[i], 0);
       ASSERT_LT(c.item[i], static_cast<std::int64_t>(config.items));
       ++done[c.item[i]];

@@ -81,10 +81,12 @@ def main():
     if (intervals["begin_ns"] < 0).any() or (intervals["end_ns"] > attrs["wall_seconds"] * 1e9 + 1).any():
         fail("an interval lies outside the run")
 
-    # One finished work interval per item done (the gil kernel splits items into lock-separated slices).
-    work = intervals[intervals["kind"].isin(["work", "io"])]
-    next_kind = intervals["kind"].shift(-1)
-    finished = work[next_kind.loc[work.index] != "lock_wait"]
+    # An item is a run of consecutive rows of one thread with its number (a gil item is slices and
+    # lock waits); it finished if the run ends in work or io, not abandoned.
+    lane_change = (intervals["rank"].shift(-1) != intervals["rank"]) | \
+        (intervals["thread"].shift(-1) != intervals["thread"])
+    last_of_item = (intervals["item"].shift(-1) != intervals["item"]) | lane_change
+    finished = intervals[last_of_item & intervals["kind"].isin(["work", "io"]) & (intervals["item"] >= 0)]
     if finished["item"].duplicated().any():
         fail("an item was executed twice")
     if len(finished) != attrs["items_done"] or threads["items"].sum() != attrs["items_done"]:

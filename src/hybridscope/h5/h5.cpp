@@ -169,6 +169,13 @@ std::int64_t integer_attribute(hid_t object, const std::string& name) {
   return value;
 }
 
+double double_attribute(hid_t object, const std::string& name) {
+  auto attribute = open_attribute(object, name);
+  double value = 0;
+  check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), fmt::format("read attribute '{}'", name));
+  return value;
+}
+
 template <typename T>
 std::vector<T> read_column(hid_t file, const std::string& path) {
   auto dataset = open_dataset(file, path);

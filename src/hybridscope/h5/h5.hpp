@@ -64,6 +64,7 @@ hid_t native_type();
 Handle open_file(const std::string& path);
 std::string string_attribute(hid_t object, const std::string& name);
 std::int64_t integer_attribute(hid_t object, const std::string& name);
+double double_attribute(hid_t object, const std::string& name);
 // A whole 1-D column converted to T (enum columns read as their integer codes).
 template <typename T>
 std::vector<T> read_column(hid_t file, const std::string& path);

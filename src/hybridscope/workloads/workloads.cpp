@@ -163,9 +163,9 @@ public:
     GilLock& gil = process_gil();
     std::uint64_t left = iterations_;
     std::uint64_t state = item;
+    log.close(trace::Activity::work, chunk, item);
     while (left > 0) {
       abandon_if_stopping();  // never while holding the lock: the others would wait forever
-      log.close(trace::Activity::work, chunk, item);
       gil.acquire();
       log.close(trace::Activity::lock_wait, chunk, item);
       const std::int64_t held_since = now_ns();
@@ -175,6 +175,9 @@ public:
         left -= step;
       } while (left > 0 && !(now_ns() - held_since >= interval_ns_ && gil.contended()) &&
                !stop::requested());
+      // Closed while still holding the lock, so that slices of one rank's threads never overlap
+      // in the timeline, even when a thread is preempted right after it lets go.
+      log.close(trace::Activity::work, chunk, item);
       gil.release();
     }
     keep(state);

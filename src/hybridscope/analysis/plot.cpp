@@ -1,0 +1,184 @@
+#include "hybridscope/analysis/plot.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <vector>
+
+#include "hybridscope/analysis/svg.hpp"
+#include "hybridscope/core/error.hpp"
+
+namespace hybridscope::analysis {
+
+namespace {
+
+constexpr double kLeft = 120, kRight = 20, kTop = 50, kLane = 12, kGap = 2, kPanel = 90;
+constexpr std::size_t kKinds = trace::kActivityCount;
+
+struct Window {
+  std::int64_t begin, end;
+  double column_ns;
+  int columns;
+  int column_of(std::int64_t t) const {
+    return std::clamp(int(double(t - begin) / column_ns), 0, columns - 1);
+  }
+};
+
+// Time per kind in each pixel column of one lane.
+using Columns = std::vector<std::array<double, kKinds>>;
+
+void accumulate(const Intervals& c, std::size_t first, std::size_t last, const Window& w, Columns& cols) {
+  for (auto& col : cols) col.fill(0);
+  for (std::size_t i = first; i < last; ++i) {
+    const std::int64_t b = std::max(c.begin_ns[i], w.begin), e = std::min(c.end_ns[i], w.end);
+    if (e <= b) continue;
+    const int k = c.kind[i];
+    for (int col = w.column_of(b); col <= w.column_of(e - 1); ++col) {
+      const double col_begin = double(w.begin) + col * w.column_ns;
+      const double overlap = std::min(double(e), col_begin + w.column_ns) - std::max(double(b), col_begin);
+      if (overlap > 0) cols[col][k] += overlap;
+    }
+  }
+}
+
+// Each pixel takes the kind that filled most of it; runs of one kind become one rectangle.
+std::string lane_rects(const Columns& cols, double y) {
+  std::string out;
+  int run_start = 0, run_kind = -1;
+  const auto flush = [&](int end) {
+    if (run_kind >= 0)
+      out += fmt::format("<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"{}\" height=\"{:.0f}\" fill=\"{}\"/>",
+                         kLeft + run_start, y, end - run_start, kLane,
+                         svg::colour(trace::Activity(run_kind)));
+  };
+  for (int col = 0; col < int(cols.size()); ++col) {
+    const auto& t = cols[col];
+    const auto best = std::max_element(t.begin(), t.end());
+    const int kind = *best > 0 ? int(best - t.begin()) : -1;
+    if (kind != run_kind) {
+      flush(col);
+      run_start = col;
+      run_kind = kind;
+    }
+  }
+  flush(int(cols.size()));
+  return out;
+}
+
+std::string time_axis(const Window& w, double y) {
+  std::string out = fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kLeft, y,
+                                kLeft + w.columns, y);
+  const double span = double(w.end - w.begin) * 1e-9;
+  const double step = svg::nice_step(span, 8);
+  const double first = std::ceil(double(w.begin) * 1e-9 / step) * step;
+  for (double t = first; t <= double(w.end) * 1e-9 + 1e-12; t += step) {
+    const double x = kLeft + (t * 1e9 - double(w.begin)) / w.column_ns;
+    out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"black\"/>", x, y, y + 4);
+    out += svg::text(x, y + 15, svg::seconds_label(t), "text-anchor=\"middle\"");
+  }
+  return out;
+}
+
+std::string legend(double y) {
+  std::string out;
+  double x = kLeft;
+  for (std::size_t k = 0; k < kKinds; ++k) {
+    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\" stroke=\"#666\" "
+                       "stroke-width=\"0.5\"/>", x, y - 9, svg::colour(trace::Activity(k)));
+    out += svg::text(x + 14, y, trace::kActivityNames[k]);
+    x += 24 + 7.0 * std::string_view(trace::kActivityNames[k]).size();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string plot_svg(const Timeline& t, const PlotOptions& o) {
+  const auto& c = t.intervals;
+  const auto wall_ns = std::int64_t(std::llround(t.info.wall_seconds * 1e9));
+  Window w{};
+  w.begin = o.from_s ? std::int64_t(std::llround(*o.from_s * 1e9)) : 0;
+  w.end = o.to_s ? std::int64_t(std::llround(*o.to_s * 1e9)) : std::max<std::int64_t>(wall_ns, 1);
+  if (w.end <= w.begin)
+    throw InputError(fmt::format("plot window [{}, {}] s is empty (accepted: --from < --to, within "
+                                 "0-{:.6f} s)", w.begin * 1e-9, w.end * 1e-9, t.info.wall_seconds));
+  if (o.width < 100 || o.width > 20000)
+    throw InputError(fmt::format("--width {} (accepted: 100-20000 pixels)", o.width));
+  w.columns = o.width;
+  w.column_ns = double(w.end - w.begin) / w.columns;
+
+  // Lanes in file order (rank, thread).
+  std::vector<std::pair<std::size_t, std::size_t>> lanes;
+  for (std::size_t i = 0; i < c.size();) {
+    std::size_t j = i;
+    while (j < c.size() && c.rank[j] == c.rank[i] && c.thread[j] == c.thread[i]) ++j;
+    lanes.emplace_back(i, j);
+    i = j;
+  }
+  const double lanes_bottom = kTop + double(lanes.size()) * (kLane + kGap);
+  const double util_top = lanes_bottom + 45, items_top = util_top + kPanel + 40;
+  const double height = items_top + kPanel + 30;
+  const double width = kLeft + w.columns + kRight;
+
+  std::string out = svg::header(width, height, fmt::format("hybridscope: {}", t.info.path));
+  out += svg::text(kLeft, 18, fmt::format("{} — {} rank{} x {} thread{}, {}, {}, wall {:.3f} s{}",
+                                          t.info.path, t.info.ranks, t.info.ranks == 1 ? "" : "s",
+                                          t.info.threads_per_rank, t.info.threads_per_rank == 1 ? "" : "s",
+                                          t.info.workload_description, t.info.strategy, t.info.wall_seconds,
+                                          t.info.complete ? "" : " (incomplete)"),
+                   "font-size=\"13\" font-weight=\"bold\"");
+  out += legend(38);
+
+  Columns cols(w.columns);
+  std::vector<double> busy(w.columns, 0);
+  for (std::size_t l = 0; l < lanes.size(); ++l) {
+    const auto [first, last] = lanes[l];
+    accumulate(c, first, last, w, cols);
+    for (int col = 0; col < w.columns; ++col)
+      busy[col] += cols[col][std::size_t(trace::Activity::work)] + cols[col][std::size_t(trace::Activity::io)];
+    const double y = kTop + double(l) * (kLane + kGap);
+    out += fmt::format("<g class=\"lane\" data-rank=\"{}\" data-thread=\"{}\">", c.rank[first], c.thread[first]);
+    out += svg::text(kLeft - 6, y + kLane - 2, fmt::format("r{} t{}", c.rank[first], c.thread[first]),
+                     "text-anchor=\"end\"");
+    out += lane_rects(cols, y);
+    out += "</g>\n";
+  }
+  out += time_axis(w, lanes_bottom + 2);
+
+  // Utilisation: the share of all lanes' time in each column spent in items.
+  out += svg::text(kLeft, util_top - 8, "utilisation (time in items / all lanes)", "font-weight=\"bold\"");
+  out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
+                     kLeft, util_top, w.columns, kPanel);
+  std::string points;
+  const double lane_count = std::max<double>(1, double(lanes.size()));
+  for (int col = 0; col < w.columns; ++col) {
+    const double share = std::clamp(busy[col] / (lane_count * w.column_ns), 0.0, 1.0);
+    points += fmt::format("{:.0f},{:.1f} ", kLeft + col + 0.5, util_top + kPanel * (1 - share));
+  }
+  out += fmt::format("<polyline class=\"utilisation\" fill=\"none\" stroke=\"{}\" points=\"{}\"/>\n",
+                     svg::colour(trace::Activity::work), points);
+  out += svg::text(kLeft - 6, util_top + 8, "100%", "text-anchor=\"end\"");
+  out += svg::text(kLeft - 6, util_top + kPanel, "0%", "text-anchor=\"end\"");
+
+  // Items per thread: the "calls per thread" histogram of the GIL experiment.
+  out += svg::text(kLeft, items_top - 8, "items per thread", "font-weight=\"bold\"");
+  std::uint64_t most = 1;
+  for (const auto& row : t.threads) most = std::max(most, row.items);
+  const double bar = std::min(40.0, double(w.columns) / std::max<double>(1, double(t.threads.size())));
+  for (std::size_t i = 0; i < t.threads.size(); ++i) {
+    const auto& row = t.threads[i];
+    const double h = kPanel * double(row.items) / double(most);
+    const double x = kLeft + double(i) * bar;
+    out += fmt::format("<rect class=\"items\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+                       "fill=\"{}\"><title>rank {} thread {}: {} items</title></rect>",
+                       x + 1, items_top + kPanel - h, bar - 2, h, svg::colour(trace::Activity::work),
+                       row.rank, row.thread, row.items);
+  }
+  out += svg::text(kLeft - 6, items_top + 8, fmt::format("{}", most), "text-anchor=\"end\"");
+  out += "\n</svg>\n";
+  return out;
+}
+
+}  // namespace hybridscope::analysis
