@@ -45,51 +45,60 @@ void add_core_usage(const Intervals& c, std::vector<ThreadStats>& threads) {
   for (auto& t : threads) {
     const auto it = spans.find({t.rank, t.thread});
     if (it == spans.end()) continue;
-    std::set<int> cores;
     int previous = -1;
     for (std::size_t i = it->second.first; i < it->second.second; ++i) {
       const int cpu = c.cpu[i];
-      if (cpu < 0) continue;
-      cores.insert(cpu);
-      if (previous >= 0 && cpu != previous) ++t.migrations;
+      if (cpu < 0 || cpu == previous) continue;
+      if (previous >= 0) ++t.migrations;
       previous = cpu;
+      if (std::find(t.cores.begin(), t.cores.end(), cpu) == t.cores.end()) t.cores.push_back(cpu);
     }
-    t.cores.assign(cores.begin(), cores.end());
+    std::sort(t.cores.begin(), t.cores.end());
   }
 }
 
-// Work of two different threads on one core of one host at the same time.
+// Work of two different threads on one core of one host at the same time. Rows are grouped by core;
+// within a group each thread's rows are already in time order, so merging those runs sorts the group
+// without a global sort.
 void warn_shared_cores(const Timeline& t, const std::map<int, std::string>& host_of, Report& r) {
   const auto& c = t.intervals;
-  struct Span {
-    std::string host;
-    int cpu;
-    std::int64_t begin, end;
-    int lane;
-  };
-  std::map<std::pair<int, int>, int> lane_index;
-  std::vector<Span> spans;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (c.kind[i] != kWork || c.cpu[i] < 0 || c.end_ns[i] <= c.begin_ns[i]) continue;
-    const auto key = std::pair{int(c.rank[i]), int(c.thread[i])};
-    const auto [it, fresh] = lane_index.emplace(key, int(lane_index.size()));
-    spans.push_back({host_of.at(key.first), c.cpu[i], c.begin_ns[i], c.end_ns[i], it->second});
+  std::vector<std::string> hosts;
+  std::map<std::string, std::size_t> host_index;
+  std::map<int, std::size_t> rank_host;
+  for (const auto& [rank, host] : host_of) {
+    const auto [it, fresh] = host_index.emplace(host, hosts.size());
+    if (fresh) hosts.push_back(host);
+    rank_host[rank] = it->second;
   }
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
-    return std::tie(a.host, a.cpu, a.begin) < std::tie(b.host, b.cpu, b.begin);
-  });
-  std::map<std::tuple<std::string, int, int, int>, std::int64_t> overlap;  // host, cpu, lane a < b
-  for (std::size_t i = 0; i < spans.size(); ++i)
-    for (std::size_t j = i + 1; j < spans.size() && spans[j].host == spans[i].host &&
-                                spans[j].cpu == spans[i].cpu && spans[j].begin < spans[i].end;
-         ++j)
-      if (spans[j].lane != spans[i].lane) {
-        const auto both = std::min(spans[i].end, spans[j].end) - spans[j].begin;
-        overlap[{spans[i].host, spans[i].cpu, std::min(spans[i].lane, spans[j].lane),
-                 std::max(spans[i].lane, spans[j].lane)}] += both;
+  std::vector<std::pair<int, int>> lane_of;  // lanes in row order
+  std::vector<std::size_t> lane_of_row(c.size());
+  std::map<std::pair<std::size_t, int>, std::vector<std::size_t>> by_core;  // (host, cpu) -> rows
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (i == 0 || c.rank[i] != c.rank[i - 1] || c.thread[i] != c.thread[i - 1])
+      lane_of.emplace_back(int(c.rank[i]), int(c.thread[i]));
+    lane_of_row[i] = lane_of.size() - 1;
+    if (c.kind[i] != kWork || c.cpu[i] < 0 || c.end_ns[i] <= c.begin_ns[i]) continue;
+    by_core[{rank_host.at(int(c.rank[i])), c.cpu[i]}].push_back(i);
+  }
+  const auto earlier = [&](std::size_t a, std::size_t b) { return c.begin_ns[a] < c.begin_ns[b]; };
+  std::map<std::tuple<std::size_t, int, std::size_t, std::size_t>, std::int64_t> overlap;  // host, cpu, lanes
+  for (auto& [core, rows] : by_core) {
+    // Merge the per-thread runs pairwise from the left: few threads share a core.
+    std::size_t sorted_end = 0;
+    while (sorted_end < rows.size()) {
+      std::size_t run_end = sorted_end + 1;
+      while (run_end < rows.size() && lane_of_row[rows[run_end]] == lane_of_row[rows[sorted_end]]) ++run_end;
+      std::inplace_merge(rows.begin(), rows.begin() + sorted_end, rows.begin() + run_end, earlier);
+      sorted_end = run_end;
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      for (std::size_t j = i + 1; j < rows.size() && c.begin_ns[rows[j]] < c.end_ns[rows[i]]; ++j) {
+        const auto a = lane_of_row[rows[i]], b = lane_of_row[rows[j]];
+        if (a == b) continue;
+        const auto both = std::min(c.end_ns[rows[i]], c.end_ns[rows[j]]) - c.begin_ns[rows[j]];
+        overlap[{core.first, core.second, std::min(a, b), std::max(a, b)}] += both;
       }
-  std::vector<std::pair<int, int>> lane_of(lane_index.size());
-  for (const auto& [key, index] : lane_index) lane_of[index] = key;
+  }
   const double wall_ns = t.info.wall_seconds * 1e9;
   for (const auto& [key, ns] : overlap) {
     const auto& [host, cpu, a, b] = key;
@@ -97,7 +106,7 @@ void warn_shared_cores(const Timeline& t, const std::map<int, std::string>& host
     r.warnings.push_back(fmt::format(
         "two threads shared a core: {} and {} worked on core {} of {} at the same time for {:.3f} s "
         "({:.0f}% of the run)", lane_name(lane_of[a].first, lane_of[a].second),
-        lane_name(lane_of[b].first, lane_of[b].second), cpu, host, double(ns) * 1e-9,
+        lane_name(lane_of[b].first, lane_of[b].second), cpu, hosts[host], double(ns) * 1e-9,
         100.0 * double(ns) / wall_ns));
   }
 }
