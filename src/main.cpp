@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -85,6 +86,9 @@ void report_timeline(MPI_Comm comm, const RunResult& result, const std::string& 
 }
 
 int run_command(const RunArgs& args, int& argc, char**& argv) {
+  // Beyond a file size limit (ulimit -f), writes fail with EFBIG and are reported; by default the
+  // process would be killed without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   mpi::Session session(argc, argv, MPI_THREAD_SERIALIZED);
   stop::install_handlers();
   const MPI_Comm comm = MPI_COMM_WORLD;

@@ -35,7 +35,8 @@ stop_run() {
   local launcher=$! ranks=""
   # Wait for evidence that items are running: the ranks have burnt a second of CPU.
   for _ in $(seq 600); do
-    ranks=$(pgrep -f "^$exe run" | tr '\n' ' ')
+    # Only this run's ranks: other tests may run hybridscope at the same time.
+    ranks=$(pgrep -f "^$exe run .*$work/$name.h5" | tr '\n' ' ')
     [ -n "$ranks" ] && [ "$(cpu_ticks $ranks)" -ge "$(getconf CLK_TCK)" ] && break
     sleep 0.1
   done

@@ -58,10 +58,34 @@ constexpr double kMaxSeconds = 3600.0;
 constexpr std::int64_t kMaxBytes = std::int64_t{1} << 30;
 constexpr std::int64_t kMaxElements = std::int64_t{1} << 27;  // 1 GiB per array
 
+// One line of TOML, for messages and for to_toml's dir: tables inline, strings in double quotes
+// with escapes (a multi-line or literal string would break the line, or lose a leading newline on
+// re-parsing), and the lines toml++ always breaks a long array into joined again.
 std::string render(const toml::node& node) {
+  constexpr auto flags = toml::toml_formatter::default_flags &
+                         ~(toml::format_flags::allow_multi_line_strings |
+                           toml::format_flags::allow_literal_strings);
   std::ostringstream out;
-  node.visit([&](const auto& v) { out << v; });
-  return out.str();
+  if (const auto* table = node.as_table()) {
+    toml::table inline_table = *table;
+    inline_table.is_inline(true);
+    out << toml::toml_formatter(inline_table, flags);
+  } else {
+    out << toml::toml_formatter(node, flags);
+  }
+  std::string line;
+  bool joining = false;
+  for (const char ch : out.str()) {
+    if (ch == '\n') {
+      joining = true;
+      continue;
+    }
+    if (joining && (ch == ' ' || ch == '\t')) continue;
+    if (joining && !line.empty() && line.back() != ' ') line += ' ';
+    joining = false;
+    line += ch;
+  }
+  return line;
 }
 
 // Reads one key's value, naming where it came from in every complaint.
@@ -229,12 +253,14 @@ void apply_override(toml::table& doc, const Override& o, std::map<std::string, s
     auto* node = table->get(part);
     if (!node) node = table->insert(part, toml::table{}).first->second.as_table();
     if (!node->is_table())
-      throw InputError(fmt::format("{}: key '{}' is not a table", origin, part));
+      throw InputError(fmt::format("{}: key '{}' is not a table (accepted: KEY=VALUE with KEY a key "
+                                   "such as chunk or workload.n)", origin, part));
     table = node->as_table();
     rest.remove_prefix(dot + 1);
   }
   if (rest.empty() || rest.find('.') != std::string_view::npos)
-    throw InputError(fmt::format("{}: '{}' is not a key", origin, o.key));
+    throw InputError(fmt::format("{}: '{}' is not a key (accepted: KEY=VALUE with KEY a key such as "
+                                 "chunk or workload.n)", origin, o.key));
   auto value = override_value(o);
   table->insert_or_assign(std::string(rest), std::move(*value.get("v")));
   origins[o.key] = origin;

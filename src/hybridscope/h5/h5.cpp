@@ -1,5 +1,7 @@
 #include "hybridscope/h5/h5.hpp"
 
+#include "hybridscope/mpi/session.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -53,6 +55,19 @@ Status check(Status status, std::string_view what) {
 template hid_t check<hid_t>(hid_t, std::string_view);
 template herr_t check<herr_t>(herr_t, std::string_view);
 
+template <typename Status>
+Status check_all(MPI_Comm comm, Status status, std::string_view what) {
+  const std::string failure = status < 0 ? fmt::format("HDF5: cannot {}: {}", what, hdf5_messages()) : "";
+  try {
+    mpi::raise_if_any_failed(comm, failure);
+  } catch (const Error& e) {
+    throw H5Error(e.what());
+  }
+  return status;
+}
+template hid_t check_all<hid_t>(MPI_Comm, hid_t, std::string_view);
+template herr_t check_all<herr_t>(MPI_Comm, herr_t, std::string_view);
+
 Handle& Handle::operator=(Handle&& other) noexcept {
   if (this != &other) {
     reset();
@@ -74,6 +89,12 @@ void Handle::close(std::string_view what) {
   if (id >= 0 && closer_) check(closer_(id), what);
 }
 
+void Handle::close_all(MPI_Comm comm, std::string_view what) {
+  const hid_t id = id_;
+  id_ = -1;
+  check_all(comm, id >= 0 && closer_ ? closer_(id) : herr_t{0}, what);
+}
+
 Handle create_file(const std::string& path, MPI_Comm comm) {
   // HDF5 prints its error stack to stderr by default; we report it in our own one line instead.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -82,8 +103,8 @@ Handle create_file(const std::string& path, MPI_Comm comm) {
   // Metadata reads and writes by all ranks together: no rank reads the file alone at open.
   check(H5Pset_all_coll_metadata_ops(access.get(), true), "set collective metadata reads");
   check(H5Pset_coll_metadata_write(access.get(), true), "set collective metadata writes");
-  return {check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get()),
-                fmt::format("create '{}'", path)),
+  return {check_all(comm, H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get()),
+                    fmt::format("create '{}'", path)),
           H5Fclose};
 }
 
@@ -243,9 +264,9 @@ Handle Table::add_column(const std::string& name, hid_t type, std::string_view u
   // Chunks are written whole and once; skip filling them with a value first.
   check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "set fill time");
   check(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_INCR), "set allocation time");
-  Handle dataset(check(H5Dcreate2(group_.get(), name.c_str(), type, space.get(), H5P_DEFAULT,
-                                  create.get(), H5P_DEFAULT),
-                       fmt::format("create dataset '{}'", name)),
+  Handle dataset(check_all(comm_, H5Dcreate2(group_.get(), name.c_str(), type, space.get(), H5P_DEFAULT,
+                                             create.get(), H5P_DEFAULT),
+                           fmt::format("create dataset '{}'", name)),
                  H5Dclose);
   if (!unit.empty()) set_attribute(dataset.get(), "unit", unit);
   return dataset;
@@ -263,8 +284,8 @@ void Table::write(hid_t column, hid_t type, std::uint64_t first, std::uint64_t c
   const hsize_t memory_size[1] = {std::max<hsize_t>(count, 1)};
   Handle memory_space(check(H5Screate_simple(1, memory_size, nullptr), "create memory space"), H5Sclose);
   if (count == 0) check(H5Sselect_none(memory_space.get()), "select no memory");
-  check(H5Dwrite(column, type, memory_space.get(), file_space.get(), transfer_.get(), data),
-        "write rows");
+  check_all(comm_, H5Dwrite(column, type, memory_space.get(), file_space.get(), transfer_.get(), data),
+            "write rows");
 }
 
 void Table::strings(const std::string& name, const std::vector<std::string>& values) {
@@ -277,6 +298,7 @@ void Table::strings(const std::string& name, const std::vector<std::string>& val
   auto type = string_type(width);
   auto dataset = add_column(name, type.get());
   write(dataset.get(), type.get(), 0, values.size(), packed.data());
+  dataset.close_all(comm_, fmt::format("close dataset '{}'", name));
 }
 
 }  // namespace hybridscope::h5

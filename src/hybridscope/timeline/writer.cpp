@@ -249,6 +249,7 @@ void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
       }
     });
   while (done_batches < batches) flush();  // the last partial batch, then empty ones
+  for (auto& column : columns) column.close_all(comm, "close an interval column");
 }
 
 }  // namespace
@@ -266,7 +267,7 @@ void write(MPI_Comm comm, const std::string& path, const RunResult& result, cons
     write_clock(file.get(), comm, result);
     write_environment(file.get(), comm);
     write_intervals(file.get(), comm, result);
-    file.close(fmt::format("close '{}'", path));
+    file.close_all(comm, fmt::format("close '{}'", path));
   } catch (const std::exception& e) {
     failure = e.what();
   }
