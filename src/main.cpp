@@ -1,6 +1,5 @@
 // hybridscope: the command-line driver. All work is done by the library; this file parses the
 // command line and maps every outcome to one message and one exit code on every rank.
-#include <CLI/CLI.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -19,11 +18,11 @@
 #include "hybridscope/analysis/export.hpp"
 #include "hybridscope/analysis/metrics.hpp"
 #include "hybridscope/analysis/plot.hpp"
+#include "hybridscope/cli/command_line.hpp"
 #include "hybridscope/config/load.hpp"
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/log.hpp"
 #include "hybridscope/core/stop.hpp"
-#include "hybridscope/core/version.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/report/summary.hpp"
 #include "hybridscope/run.hpp"
@@ -34,24 +33,10 @@ namespace {
 
 using namespace hybridscope;
 
-struct RunArgs {
-  std::optional<std::string> input;
-  std::vector<std::string> sets;
-  std::optional<std::string> output;
-  bool force = false;
-  std::size_t trace_memory_mib = 64;
-  std::string command_line;
-};
 
 std::string utc_now_iso8601() {
   const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
-}
-
-std::string join_command_line(int argc, char** argv) {
-  std::string out;
-  for (int i = 0; i < argc; ++i) out += fmt::format("{}{}", i ? " " : "", argv[i]);
-  return out;
 }
 
 // Signals end a run early but cleanly; the exit code still says which one, as a shell would.
@@ -85,7 +70,7 @@ void report_timeline(MPI_Comm comm, const RunResult& result, const std::string& 
                              result.planned_items));
 }
 
-int run_command(const RunArgs& args, int& argc, char**& argv) {
+int run_command(const cli::RunArgs& args, int& argc, char**& argv) {
   // Beyond a file size limit (ulimit -f), writes fail with EFBIG and are reported; by default the
   // process would be killed without a word.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -120,18 +105,6 @@ int run_command(const RunArgs& args, int& argc, char**& argv) {
   }
 }
 
-// Post-processing runs in one process, without MPI.
-struct PostArgs {
-  std::vector<std::string> files;
-  std::string output;
-  bool json = false;
-  int width = 1200;
-  std::optional<double> from_s, to_s;
-  std::string format;
-  std::uint64_t sample = 1;
-  std::uint64_t max_events = 1'000'000;
-};
-
 // Writes `text` to a new file, or fails without touching an existing one.
 void write_new_file(const std::string& path, const std::string& text) {
   if (std::filesystem::exists(path))
@@ -146,17 +119,17 @@ void write_new_file(const std::string& path, const std::string& text) {
   std::filesystem::rename(partial, path);
 }
 
-int post_process(const std::string& command, const PostArgs& a) {
+int post_process(cli::Command command, const cli::PostArgs& a) {
   using namespace analysis;
   try {
-    if (command == "report") {
+    if (command == cli::Command::report) {
       const auto report = analyse(load_timeline(a.files.at(0), Load::intervals));
       fmt::print("{}", a.json ? to_json(report) + "\n" : to_text(report));
-    } else if (command == "plot") {
+    } else if (command == cli::Command::plot) {
       const auto svg = plot_svg(load_timeline(a.files.at(0), Load::intervals), {a.width, a.from_s, a.to_s});
       write_new_file(a.output, svg);
       fmt::print("plot       {}\n", a.output);
-    } else if (command == "compare") {
+    } else if (command == cli::Command::compare) {
       std::vector<Report> runs;
       for (const auto& f : a.files) runs.push_back(analyse(load_timeline(f, Load::summary)));
       fmt::print("{}", compare_table(runs));
@@ -164,7 +137,7 @@ int post_process(const std::string& command, const PostArgs& a) {
         write_new_file(a.output, compare_svg(runs));
         fmt::print("chart      {}\n", a.output);
       }
-    } else if (command == "export") {
+    } else if (command == cli::Command::export_trace) {
       const auto timeline = load_timeline(a.files.at(0), Load::intervals_with_items);
       const ExportOptions options{a.from_s, a.to_s, a.sample, a.max_events};
       const auto events = a.format == "otf2" ? export_otf2(timeline, options, a.output)
@@ -178,88 +151,18 @@ int post_process(const std::string& command, const PostArgs& a) {
   }
 }
 
-// The default output name beside the input: run.h5 -> run.svg.
-std::string beside(const std::string& input, const std::string& extension) {
-  return std::filesystem::path(input).replace_extension(extension).string();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"hybridscope: measure whether threads, processes or both suit your workload.\n"
-               "Runs MPI ranks x OpenMP threads over a workload and records who did what, when."};
-  app.set_version_flag("--version", fmt::format("hybridscope {}", kVersion));
-  app.require_subcommand(1);
-
-  RunArgs run_args;
-  auto* run_cmd = app.add_subcommand("run", "Run a workload (the built-in default without INPUT)");
-  run_cmd->add_option("input", run_args.input, "TOML input deck, e.g. inputs/cpu_fib.toml");
-  run_cmd->add_option("--set", run_args.sets, "Override an input key, e.g. --set workload.n=32")
-      ->type_name("KEY=VALUE");
-  run_cmd->add_option("-o,--output", run_args.output,
-                      "Timeline file (HDF5); default hybridscope-<time>-<pid>.h5, with the Slurm job id "
-                      "when there is one")
-      ->type_name("PATH");
-  run_cmd->add_flag("--force", run_args.force, "Replace the output file if it exists");
-  run_cmd->add_option("--trace-memory", run_args.trace_memory_mib,
-                      "MiB per rank that hold activity records before they spool to $TMPDIR")
-      ->check(CLI::Range(1, 1 << 16))
-      ->type_name("MIB")
-      ->capture_default_str();
-  run_args.command_line = join_command_line(argc, argv);
-
-  PostArgs post;
-  auto* report_cmd = app.add_subcommand("report", "Numbers from a timeline: shares, efficiency, warnings");
-  report_cmd->add_option("timeline", post.files, "Timeline file (.h5)")->required()->expected(1);
-  report_cmd->add_flag("--json", post.json, "Print JSON for scripts");
-
-  auto* plot_cmd = app.add_subcommand("plot", "Activity picture of a timeline (SVG)");
-  plot_cmd->add_option("timeline", post.files, "Timeline file (.h5)")->required()->expected(1);
-  plot_cmd->add_option("-o,--output", post.output, "SVG file (default: the timeline's name, .svg)");
-  plot_cmd->add_option("--from", post.from_s, "Window start, seconds from the run's start");
-  plot_cmd->add_option("--to", post.to_s, "Window end, seconds from the run's start");
-  plot_cmd->add_option("--width", post.width, "Pixels of the time axis")->capture_default_str();
-
-  auto* compare_cmd = app.add_subcommand("compare", "Compare runs: wall time, speedup, efficiency");
-  compare_cmd->add_option("timelines", post.files, "Timeline files (.h5)")->required();
-  compare_cmd->add_option("-o,--output", post.output, "Also draw the comparison as SVG");
-
-  auto* export_cmd = app.add_subcommand("export", "Export a timeline to Perfetto (JSON) or OTF2");
-  export_cmd->add_option("timeline", post.files, "Timeline file (.h5)")->required()->expected(1);
-  export_cmd->add_option("--format", post.format, "perfetto (Chrome trace JSON) or otf2")
-      ->required()->check(CLI::IsMember({"perfetto", "otf2"}));
-  export_cmd->add_option("-o,--output", post.output, "Output (default: the timeline's name, .json or .otf2)");
-  export_cmd->add_option("--from", post.from_s, "Window start, seconds from the run's start");
-  export_cmd->add_option("--to", post.to_s, "Window end, seconds from the run's start");
-  export_cmd->add_option("--sample", post.sample, "Keep every Nth interval of each thread")
-      ->check(CLI::PositiveNumber);
-  export_cmd->add_option("--max-events", post.max_events, "Refuse Perfetto exports larger than this")
-      ->capture_default_str();
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {  // --help, --version
-    return launcher_rank() == 0 ? app.exit(e) : 0;
-  } catch (const CLI::ParseError& e) {
-    // CLI11 reports an unknown command as a missing one; name the word the user typed instead.
-    const auto extras = app.remaining();
-    const bool any = run_cmd->parsed() || report_cmd->parsed() || plot_cmd->parsed() ||
-                     compare_cmd->parsed() || export_cmd->parsed();
-    const std::string message = !any && !extras.empty()
-                                    ? fmt::format("unknown command '{}' (accepted: run, report, plot, "
-                                                  "compare, export)", extras.front())
-                                    : e.what();
-    if (launcher_rank() == 0)
-      fmt::print(stderr, "hybridscope: error: {} (see hybridscope --help)\n", message);
-    return static_cast<int>(ExitCode::bad_input);
-  }
-  if (run_cmd->parsed()) return run_command(run_args, argc, argv);
-  for (auto* cmd : {report_cmd, plot_cmd, compare_cmd, export_cmd})
-    if (cmd->parsed()) {
-      if (post.output.empty() && cmd == plot_cmd) post.output = beside(post.files.at(0), ".svg");
-      if (post.output.empty() && cmd == export_cmd)
-        post.output = beside(post.files.at(0), post.format == "otf2" ? ".otf2" : ".json");
-      return post_process(cmd->get_name(), post);
+  const auto parsed = cli::parse(argc, argv);
+  if (parsed.exit_code) {
+    // Under mpirun every rank parses the same line; one copy of the help or the error is enough.
+    if (launcher_rank() == 0) {
+      fmt::print(stdout, "{}", parsed.out);
+      fmt::print(stderr, "{}", parsed.err);
     }
-  return 0;
+    return *parsed.exit_code;
+  }
+  if (parsed.command == cli::Command::run) return run_command(parsed.run, argc, argv);
+  return post_process(parsed.command, parsed.post);
 }

@@ -1,0 +1,126 @@
+#include "hybridscope/cli/command_line.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "hybridscope/core/error.hpp"
+#include "hybridscope/core/version.hpp"
+
+namespace hybridscope::cli {
+namespace {
+
+std::string join_command_line(int argc, const char* const* argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) out += fmt::format("{}{}", i ? " " : "", argv[i]);
+  return out;
+}
+
+// The default output name beside the input: run.h5 -> run.svg.
+std::string beside(const std::string& input, const std::string& extension) {
+  return std::filesystem::path(input).replace_extension(extension).string();
+}
+
+void add_run(CLI::App& app, RunArgs& a) {
+  auto* cmd = app.add_subcommand("run", "Run a workload (the built-in default without INPUT)");
+  cmd->add_option("input", a.input, "TOML input deck, e.g. inputs/cpu_fib.toml");
+  cmd->add_option("--set", a.sets, "Override an input key, e.g. --set workload.n=32")
+      ->type_name("KEY=VALUE");
+  cmd->add_option("-o,--output", a.output,
+                  "Timeline file (HDF5); default hybridscope-<time>-<pid>.h5, with the Slurm job id "
+                  "when there is one")
+      ->type_name("PATH");
+  cmd->add_flag("--force", a.force, "Replace the output file if it exists");
+  cmd->add_option("--trace-memory", a.trace_memory_mib,
+                  "MiB per rank that hold activity records before they spool to $TMPDIR")
+      ->check(CLI::Range(1, 1 << 16))
+      ->type_name("MIB")
+      ->capture_default_str();
+}
+
+void add_post(CLI::App& app, PostArgs& a) {
+  auto* report = app.add_subcommand("report", "Numbers from a timeline: shares, efficiency, warnings");
+  report->add_option("timeline", a.files, "Timeline file (.h5)")->required()->expected(1);
+  report->add_flag("--json", a.json, "Print JSON for scripts");
+
+  auto* plot = app.add_subcommand("plot", "Activity picture of a timeline (SVG)");
+  plot->add_option("timeline", a.files, "Timeline file (.h5)")->required()->expected(1);
+  plot->add_option("-o,--output", a.output, "SVG file (default: the timeline's name, .svg)");
+  plot->add_option("--from", a.from_s, "Window start, seconds from the run's start");
+  plot->add_option("--to", a.to_s, "Window end, seconds from the run's start");
+  plot->add_option("--width", a.width, "Pixels of the time axis")->capture_default_str();
+
+  auto* compare = app.add_subcommand("compare", "Compare runs: wall time, speedup, efficiency");
+  compare->add_option("timelines", a.files, "Timeline files (.h5)")->required();
+  compare->add_option("-o,--output", a.output, "Also draw the comparison as SVG");
+
+  auto* exporter = app.add_subcommand("export", "Export a timeline to Perfetto (JSON) or OTF2");
+  exporter->add_option("timeline", a.files, "Timeline file (.h5)")->required()->expected(1);
+  exporter->add_option("--format", a.format, "perfetto (Chrome trace JSON) or otf2")
+      ->required()
+      ->check(CLI::IsMember({"perfetto", "otf2"}));
+  exporter->add_option("-o,--output", a.output, "Output (default: the timeline's name, .json or .otf2)");
+  exporter->add_option("--from", a.from_s, "Window start, seconds from the run's start");
+  exporter->add_option("--to", a.to_s, "Window end, seconds from the run's start");
+  exporter->add_option("--sample", a.sample, "Keep every Nth interval of each thread")
+      ->check(CLI::PositiveNumber);
+  exporter->add_option("--max-events", a.max_events, "Refuse Perfetto exports larger than this")
+      ->capture_default_str();
+}
+
+constexpr std::pair<const char*, Command> kCommands[] = {
+    {"run", Command::run},         {"report", Command::report},
+    {"plot", Command::plot},       {"compare", Command::compare},
+    {"export", Command::export_trace}};
+
+Command parsed_command(const CLI::App& app) {
+  for (const auto& [name, command] : kCommands)
+    if (app.get_subcommand(name)->parsed()) return command;
+  return Command::none;
+}
+
+void fill_default_output(Parsed& p) {
+  if (!p.post.output.empty() || p.post.files.empty()) return;
+  if (p.command == Command::plot) p.post.output = beside(p.post.files.front(), ".svg");
+  if (p.command == Command::export_trace)
+    p.post.output = beside(p.post.files.front(), p.post.format == "otf2" ? ".otf2" : ".json");
+}
+
+}  // namespace
+
+Parsed parse(int argc, const char* const* argv) {
+  Parsed p;
+  CLI::App app{"hybridscope: measure whether threads, processes or both suit your workload.\n"
+               "Runs MPI ranks x OpenMP threads over a workload and records who did what, when."};
+  app.set_version_flag("--version", fmt::format("hybridscope {}", kVersion));
+  app.require_subcommand(1);
+  add_run(app, p.run);
+  add_post(app, p.post);
+  p.run.command_line = join_command_line(argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    std::ostringstream out, err;
+    p.exit_code = app.exit(e, out, err);
+    p.out = out.str();
+    p.err = err.str();
+    return p;
+  } catch (const CLI::ParseError& e) {
+    // CLI11 reports an unknown command as a missing one; name the word the user typed instead.
+    const auto extras = app.remaining();
+    const std::string message = parsed_command(app) == Command::none && !extras.empty()
+                                    ? fmt::format("unknown command '{}' (accepted: run, report, plot, "
+                                                  "compare, export)", extras.front())
+                                    : e.what();
+    p.exit_code = static_cast<int>(ExitCode::bad_input);
+    p.err = fmt::format("hybridscope: error: {} (see hybridscope --help)\n", message);
+    return p;
+  }
+  p.command = parsed_command(app);
+  fill_default_output(p);
+  return p;
+}
+
+}  // namespace hybridscope::cli
