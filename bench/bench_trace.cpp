@@ -99,7 +99,7 @@ void write_timeline(benchmark::State& state, const std::string& deck) {
     dir = mkdtemp(pattern.data());
   }
   dir = mpi::bcast_string(MPI_COMM_WORLD, dir, 0);
-  double seconds = 0;
+  double seconds = 0, verify_seconds = 0;
   std::uintmax_t bytes = 0;
   int n = 0;
   for (auto _ : state) {
@@ -108,12 +108,17 @@ void write_timeline(benchmark::State& state, const std::string& deck) {
     const double start = MPI_Wtime();
     timeline::write(MPI_COMM_WORLD, path, result, config, {"bench", deck, deck, "bench", "now"});
     seconds += MPI_Wtime() - start;
+    // write() already ends with this read-back; timed again alone to show its share.
+    const double verify_start = MPI_Wtime();
+    timeline::verify(MPI_COMM_WORLD, path);
+    verify_seconds += MPI_Wtime() - verify_start;
     if (mpi::rank(MPI_COMM_WORLD) == 0) bytes = fs::file_size(path);
   }
   if (mpi::rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
   state.counters["intervals"] = double(intervals);
   state.counters["M_intervals_per_s"] = double(intervals) * double(n) / seconds * 1e-6;
   state.counters["bytes_per_interval"] = double(bytes) / double(intervals);
+  state.counters["verify_share"] = verify_seconds / seconds;
 }
 
 // Realistic: 10 us compute items, one work interval each plus a hand-out per chunk.

@@ -4,11 +4,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -21,6 +19,7 @@
 #include "hybridscope/cli/command_line.hpp"
 #include "hybridscope/config/load.hpp"
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/file.hpp"
 #include "hybridscope/core/log.hpp"
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/mpi/session.hpp"
@@ -74,8 +73,9 @@ int run_command(const cli::RunArgs& args, int& argc, char**& argv) {
   // Beyond a file size limit (ulimit -f), writes fail with EFBIG and are reported; by default the
   // process would be killed without a word.
   std::signal(SIGXFSZ, SIG_IGN);
-  mpi::Session session(argc, argv, MPI_THREAD_SERIALIZED);
+  // Before MPI starts, so that a stop requested while it starts ends the run cleanly too.
   stop::install_handlers();
+  mpi::Session session(argc, argv, MPI_THREAD_SERIALIZED);
   const MPI_Comm comm = MPI_COMM_WORLD;
   log::set_rank(mpi::rank(comm));
   timeline::OutputPlan output;
@@ -105,50 +105,54 @@ int run_command(const cli::RunArgs& args, int& argc, char**& argv) {
   }
 }
 
-// Writes `text` to a new file, or fails without touching an existing one.
-void write_new_file(const std::string& path, const std::string& text) {
-  if (std::filesystem::exists(path))
-    throw InputError(fmt::format("output '{}' exists (accepted: a new path; remove it first)", path));
-  const std::string partial = path + ".partial";
-  {
-    std::FILE* out = std::fopen(partial.c_str(), "wx");
-    if (!out) throw Error(fmt::format("cannot create '{}': {}", partial, std::strerror(errno)));
-    const bool ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
-    if (std::fclose(out) != 0 || !ok) throw Error(fmt::format("cannot write '{}'", partial));
-  }
-  std::filesystem::rename(partial, path);
-}
-
-int post_process(cli::Command command, const cli::PostArgs& a) {
-  using namespace analysis;
+// Commands that run as one plain process, without MPI: an error is one line and its exit code.
+template <class Body>
+int as_plain_process(Body body) {
   try {
-    if (command == cli::Command::report) {
-      const auto report = analyse(load_timeline(a.files.at(0), Load::intervals));
-      fmt::print("{}", a.json ? to_json(report) + "\n" : to_text(report));
-    } else if (command == cli::Command::plot) {
-      const auto svg = plot_svg(load_timeline(a.files.at(0), Load::intervals), {a.width, a.from_s, a.to_s});
-      write_new_file(a.output, svg);
-      fmt::print("plot       {}\n", a.output);
-    } else if (command == cli::Command::compare) {
-      std::vector<Report> runs;
-      for (const auto& f : a.files) runs.push_back(analyse(load_timeline(f, Load::summary)));
-      fmt::print("{}", compare_table(runs));
-      if (!a.output.empty()) {
-        write_new_file(a.output, compare_svg(runs));
-        fmt::print("chart      {}\n", a.output);
-      }
-    } else if (command == cli::Command::export_trace) {
-      const auto timeline = load_timeline(a.files.at(0), Load::intervals_with_items);
-      const ExportOptions options{a.from_s, a.to_s, a.sample, a.max_events};
-      const auto events = a.format == "otf2" ? export_otf2(timeline, options, a.output)
-                                             : export_perfetto(timeline, options, a.output);
-      fmt::print("export     {} ({} events, {})\n", a.output, events, a.format);
-    }
+    body();
     return 0;
   } catch (const Error& e) {
     fmt::print(stderr, "hybridscope: error: {}\n", e.what());
     return static_cast<int>(e.code());
   }
+}
+
+void post_process(cli::Command command, const cli::PostArgs& a) {
+  using namespace analysis;
+  if (command == cli::Command::report) {
+    const auto report = analyse(load_timeline(a.files.at(0), Load::intervals));
+    fmt::print("{}", a.json ? to_json(report) + "\n" : to_text(report));
+  } else if (command == cli::Command::plot) {
+    const auto svg = plot_svg(load_timeline(a.files.at(0), Load::intervals), {a.width, a.from_s, a.to_s});
+    write_new_file(a.output, svg);
+    fmt::print("plot       {}\n", a.output);
+  } else if (command == cli::Command::compare) {
+    std::vector<Report> runs;
+    for (const auto& f : a.files) runs.push_back(analyse(load_timeline(f, Load::summary)));
+    fmt::print("{}", compare_table(runs));
+    if (!a.output.empty()) {
+      write_new_file(a.output, compare_svg(runs));
+      fmt::print("chart      {}\n", a.output);
+    }
+  } else if (command == cli::Command::export_trace) {
+    const auto timeline = load_timeline(a.files.at(0), Load::intervals_with_items);
+    const ExportOptions options{a.from_s, a.to_s, a.sample, a.max_events};
+    const auto events = a.format == "otf2" ? export_otf2(timeline, options, a.output)
+                                           : export_perfetto(timeline, options, a.output);
+    fmt::print("export     {} ({} events, {})\n", a.output, events, a.format);
+  }
+}
+
+// study and advise launch MPI jobs as children; Ctrl-C stops them cleanly and ends with 128 + signal.
+int study_command(const cli::Parsed& p) {
+  stop::install_handlers();
+  const int code = as_plain_process([&] {
+    if (p.command == cli::Command::study)
+      study::run_study(p.study);
+    else
+      study::advise(p.advise);
+  });
+  return code == 0 && stop::requested() ? 128 + stop::signal_received() : code;
 }
 
 }  // namespace
@@ -164,5 +168,7 @@ int main(int argc, char** argv) {
     return *parsed.exit_code;
   }
   if (parsed.command == cli::Command::run) return run_command(parsed.run, argc, argv);
-  return post_process(parsed.command, parsed.post);
+  if (parsed.command == cli::Command::study || parsed.command == cli::Command::advise)
+    return study_command(parsed);
+  return as_plain_process([&] { post_process(parsed.command, parsed.post); });
 }

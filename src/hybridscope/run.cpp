@@ -145,6 +145,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   result.checksum = total[1];
   result.stop_signal = stop::signal_received();
   MPI_Allreduce(MPI_IN_PLACE, &result.stop_signal, 1, MPI_INT, MPI_MAX, comm);
+  // A signal that came after the last item stopped nothing: the run is complete.
+  if (result.items == result.planned_items) result.stop_signal = 0;
 
   result.efficiency = measure_efficiency(comm, result.logs, result.layout.workers(), result.wall_seconds);
   const double share = busy_share(result.logs, result.wall_seconds);

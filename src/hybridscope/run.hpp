@@ -39,7 +39,7 @@ struct RunResult {
   Efficiency efficiency;
   std::vector<double> busy_share;       // per rank: time in items / (threads * wall time)
   std::vector<std::uint64_t> rank_items;
-  int stop_signal = 0;                  // a signal that stopped the hand-out on any rank, or 0
+  int stop_signal = 0;                  // a signal that cut the hand-out short on any rank, or 0
   bool complete() const { return stop_signal == 0 && items == planned_items; }
   std::uint64_t planned_items = 0;
 

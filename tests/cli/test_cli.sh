@@ -86,31 +86,56 @@ printf 'items = [1, 2\n' >"$work/syntax.toml"
 : >"$work/empty.toml"
 printf 'items = 1\0\n' >"$work/binary.toml"
 mkdir "$work/a_directory.toml"
+printf 'items = 10000000000000\n' >"$work/huge_items.toml"
+printf 'items = 1.5\n' >"$work/float_items.toml"
+printf 'chunk = 0\n' >"$work/zero_chunk.toml"
+printf 'threads = 0\n' >"$work/zero_threads.toml"
+printf 'threads = 5000\n' >"$work/huge_threads.toml"
+printf 'counter = "magic"\n' >"$work/bad_counter.toml"
+printf 'items = 1\nitems = 2\n' >"$work/duplicate_key.toml"
+printf 'workload = 3\n' >"$work/workload_not_table.toml"
+printf '[wrkload]\nkind = "fib"\n' >"$work/unknown_table.toml"
+printf '[workload]\nkind = "fib"\ncolour = 1\n' >"$work/unknown_workload_key.toml"
+printf '[workload]\nkind = "fib"\nn = -1\n' >"$work/negative_n.toml"
+printf '[workload]\nkind = "fib"\nseconds = 1.0\n' >"$work/key_of_other_kind.toml"
+printf '[workload]\nkind = "spin"\nseconds = 1e9\n' >"$work/year_long_spin.toml"
+printf '[workload]\nkind = "sleep"\nseconds = nan\n' >"$work/nan_seconds.toml"
+printf '[workload]\nkind = "sleep"\nseconds = -inf\n' >"$work/minus_inf_seconds.toml"
+printf '[workload]\nkind = "file_io"\nbytes = 1099511627776\n' >"$work/huge_file_io.toml"
+printf '[workload]\nkind = "file_io"\ndir = ""\n' >"$work/empty_dir.toml"
+printf '[workload]\nkind = "triad"\nelements = 100000000000\n' >"$work/huge_triad.toml"
+printf '[workload]\nkind = "gil"\nswitch_interval = 2.0\n' >"$work/long_switch.toml"
+printf '[workload]\nkind = "irregular"\ndistribution = "pareto"\n' >"$work/bad_distribution.toml"
+printf '[workload]\nkind = "irregular"\nlong_fraction = 1.5\n' >"$work/bad_fraction.toml"
+printf 'items = "\xff\xfe"\n' >"$work/bad_utf8.toml"
+head -c 2000000 /dev/zero | tr '\0' '#' >"$work/too_large.toml"
 
+bad_cases=0
 # expect_bad NAME WORD ARGS...: every rank exits 2, the output is one line naming WORD.
 expect_bad() {
-  local name=$1 word=$2; shift 2
+  local name=$1 word=$2 start; shift 2
   rm -f "$work"/rank.*
+  start=$(date +%s)
   WRAP_DIR=$work timeout 30 "$mpiexec" -np 3 "${mpi_flags[@]}" -x WRAP_DIR bash "$work/wrap.sh" \
     "$exe" "$@" >"$work/out" 2>&1
-  local launcher=$? codes
+  local launcher=$? codes seconds=$(( $(date +%s) - start ))
   codes=$(cat "$work"/rank.* 2>/dev/null | sort | uniq -c | xargs)
   local lines
   lines=$(wc -l <"$work/out")
-  if [ $launcher -ne 0 ] || [ "$codes" != "3 2" ] || [ "$lines" -ne 1 ] ||
+  if [ $launcher -ne 0 ] || [ "$codes" != "3 2" ] || [ "$lines" -ne 1 ] || [ "$seconds" -gt 10 ] ||
      ! grep -q -- "$word" "$work/out" || ! grep -q '^hybridscope: error: ' "$work/out"; then
-    fail "bad input $name: launcher $launcher, exit codes per rank '$codes', $lines lines: $(cat "$work/out")"
+    fail "bad input $name: launcher $launcher after $seconds s, exit codes per rank '$codes', $lines lines: $(cat "$work/out")"
   else
     pass "bad input $name: $(cat "$work/out")"
+    bad_cases=$((bad_cases + 1))
   fi
 }
 
 touch "$work/existing.h5"
 mkdir "$work/out_dir"
 before_bad=$(ls "$work"/*.h5 2>/dev/null | sort)
-for f in unknown_key wrong_type zero_items negative_chunk chunk_too_big fib_overflow bad_strategy \
-         bad_workload syntax empty binary a_directory; do
-  expect_bad "$f" "$work/$f.toml" run "$work/$f.toml"
+for f in "$work"/*.toml; do
+  expect_bad "$(basename "$f" .toml)" "$f" run "$f"
 done
 expect_bad missing_file "$work/missing.toml" run "$work/missing.toml"
 expect_bad bad_override "workload.n" run "$inputs/demo.toml" --set workload.n=-1
@@ -121,9 +146,21 @@ expect_bad unknown_subcommand "dance" dance
 expect_bad output_exists "$work/existing.h5" run -o "$work/existing.h5" --set items=2
 expect_bad output_is_directory "$work/out_dir" run -o "$work/out_dir" --set items=2
 expect_bad output_dir_missing "/nonexistent/x.h5" run -o /nonexistent/x.h5 --set items=2
+expect_bad output_unwritable "/proc/x.h5" run -o /proc/x.h5 --set items=2
+expect_bad two_outputs "output" run -o "$work/a.h5" -o "$work/b.h5" --set items=2
+expect_bad two_inputs "input" run "$inputs/demo.toml" "$inputs/demo.toml"
+expect_bad override_not_a_number "items" run --set items=abc
+expect_bad override_empty_value "items" run --set items=
+expect_bad override_empty_key "=3" run --set =3
+expect_bad override_into_value "items.n" run --set items.n=3
+expect_bad override_bad_kind "matmul" run --set workload.kind=matmul
+expect_bad trace_memory_zero "trace-memory" run --trace-memory 0
+expect_bad trace_memory_text "trace-memory" run --trace-memory lots
+expect_bad output_without_value "output" run -o
 [ "$(ls "$work"/*.h5 2>/dev/null | sort)" = "$before_bad" ] && [ ! -s "$work/existing.h5" ] \
   && [ -z "$(ls -A "$work/out_dir")" ] && [ -z "$(ls -a "$work" | grep partial)" ] \
-  && pass "bad input created no file and left the existing one alone" \
+  && [ "$bad_cases" -ge 40 ] \
+  && pass "$bad_cases bad inputs created no file and left the existing one alone" \
   || fail "bad input left files behind: $(ls -a "$work")"
 
 # --- the timeline file: named on request, never overwritten without --force ---------------------
@@ -135,6 +172,15 @@ run_layout 2 1 run --set items=8 -o "$work/run.h5"
   || fail "existing timeline was touched: $(cat "$work/out")"
 run_layout 2 1 run --set items=9 -o "$work/run.h5" --force && [ "$(md5sum <"$work/run.h5")" != "$sum" ] \
   && pass "--force replaces the timeline" || fail "--force: $(cat "$work/out")"
+
+# --- file modes: the user's umask, but never writable by others --------------------------------
+for mask in 077 022 000; do
+  (umask $mask && run_layout 2 1 run --set items=4 -o "$work/umask$mask.h5")
+  mode=$(stat -c %a "$work/umask$mask.h5" 2>/dev/null)
+  expected=$(printf '%o' $(( 0666 & ~0$mask & ~02 )))
+  [ "$mode" = "$expected" ] && pass "umask $mask: mode $mode" \
+    || fail "umask $mask: mode '$mode', expected $expected: $(cat "$work/out")"
+done
 
 echo "$failures failure(s)"
 [ $failures -eq 0 ]

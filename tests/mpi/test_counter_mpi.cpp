@@ -68,8 +68,10 @@ TEST(SharedCounter, FetchAddRangesTileTheCount) { check_counter<SharedCounter>()
 TEST(RmaCounter, FetchAddRangesTileTheCount) { check_counter<RmaCounter>(50us); }
 
 // The pt2pt and ucx components only apply an atomic when the target rank enters MPI. Rank 0 hosts
-// the counter and then computes for a second without calling MPI; the other ranks must still get
-// all their chunks long before it is done, thanks to the progress thread.
+// the counter and then computes for two seconds without calling MPI; the other ranks must still get
+// their chunks long before it is done, thanks to the progress thread. Without it the first fetch
+// waits the whole two seconds; with it, each waits for one wake-up of the progress thread, which a
+// loaded machine (ranks oversubscribed beside a compiler) can delay by tens of milliseconds.
 TEST(RmaCounter, HandOutProceedsWhileTheHostComputes) {
   const MPI_Comm comm = MPI_COMM_WORLD;
   const int rank = mpi::rank(comm);
@@ -80,12 +82,12 @@ TEST(RmaCounter, HandOutProceedsWhileTheHostComputes) {
     MPI_Barrier(comm);
     if (rank == 0) {
       counter.fetch_add(0);
-      const std::int64_t until = now_ns() + 1'000'000'000;
+      const std::int64_t until = now_ns() + 2'000'000'000;
       std::uint64_t state = 1;
       while (now_ns() < until) state = workloads::burn(1 << 12, state);
       finished_ns = now_ns() + static_cast<std::int64_t>(state & 1);
     } else {
-      for (int i = 0; i < 100; ++i) counter.fetch_add(1);
+      for (int i = 0; i < 20; ++i) counter.fetch_add(1);
       finished_ns = now_ns();
     }
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Reads a hybridscope timeline as docs/timeline-format.md describes and checks its invariants.
 
-Usage: check_timeline.py FILE --ranks N --threads T [--incomplete REASON [--min-items N] [--abandoned]]
+Usage: check_timeline.py FILE --ranks N --threads T
+       [--incomplete REASON [--min-items N] [--abandoned] | --stopped-by REASON]
 Exits non-zero with a message on the first violation.
 """
 import argparse
@@ -42,6 +43,8 @@ def main():
                         help="with --incomplete: the fewest items that must have been done")
     parser.add_argument("--abandoned", action="store_true",
                         help="items were under way at the stop: expect abandoned intervals, maybe no item done")
+    parser.add_argument("--stopped-by", metavar="REASON",
+                        help="a stop at an unknown moment: complete, or incomplete by REASON with any items")
     args = parser.parse_args()
 
     with h5py.File(args.file, "r") as f:
@@ -55,6 +58,8 @@ def main():
         fail(f"schema_version {attrs['schema_version']}")
     if (attrs["ranks"], attrs["threads_per_rank"]) != (args.ranks, args.threads):
         fail(f"layout {attrs['ranks']} x {attrs['threads_per_rank']}")
+    if args.stopped_by and attrs["complete"] == 0:
+        args.incomplete, args.min_items = args.stopped_by, 0
     if args.incomplete:
         if attrs["complete"] != 0 or args.incomplete not in attrs["stop_reason"]:
             fail(f"expected incomplete by {args.incomplete}: {attrs['complete']} '{attrs['stop_reason']}'")

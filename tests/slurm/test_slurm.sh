@@ -76,8 +76,10 @@ threads=$(submit "$templates/threads-only.sbatch" "$input" "${args[@]}")
 processes=$(submit "$templates/processes-only.sbatch" "$input" "${args[@]}")
 hybrid=$(submit "$templates/hybrid.sbatch" "$input" "${args[@]}")
 compare=$(submit "$templates/compare-layouts.sbatch" "$input" "${args[@]}")
-# Time limit: Slurm sends USR1 (the templates' --signal) when less than 55 s of the 1 min remain.
-limited=$(submit --time=1 --signal=USR1@55 "$templates/threads-only.sbatch" "$input" \
+# Time limit: Slurm sends USR1 (the templates' --signal) 45 s before the 2 min limit, or up to 60 s
+# earlier (sbatch(1): "the resolution of event handling"), so never in the first 15 s, while the step
+# may still be starting.
+limited=$(submit --time=2 --signal=USR1@45 "$templates/threads-only.sbatch" "$input" \
   --set items=10000000 --set workload.n=27)
 # Lmod inside a batch job: `module` exists only once lmod.sh is sourced.
 cat >"$jobs/module.sbatch" <<SCRIPT

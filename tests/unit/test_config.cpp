@@ -288,6 +288,30 @@ TEST(ConfigOverride, ValuesAreTomlAndBareWordsAreStrings) {
   EXPECT_EQ(eq.workload.dir, "/tmp/a=b");
 }
 
+TEST(ConfigOverride, BareWordsMustBeUtf8) {
+  // Found by fuzz_input: a bare word that is not UTF-8 was taken as a string, which the canonical
+  // TOML can only write as other characters (\xff as \u00FF), so the other ranks got another dir.
+  const std::string io = "[workload]\nkind = \"file_io\"\n";
+  for (const char* value : {"/tmp/\xff", "/tmp/\xc0\xaf", "/tmp/\xe0\x80\xaf", "/tmp/\xed\xa0\x80",
+                            "/tmp/\xf4\x90\x80\x80", "/tmp/\xf8\x88\x80\x80\x80", "/tmp/\xc3",
+                            "/tmp/\xe2\x82", "\x80"}) {
+    const std::string assignment = std::string("workload.dir=") + value;
+    try {
+      parse_config(io, "io.toml", {parse_override(assignment)});
+      ADD_FAILURE() << "accepted " << assignment;
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--set " + assignment + ": ", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find("UTF-8"), std::string::npos) << e.what();
+    }
+  }
+  // Every length of UTF-8 sequence, up to the last code point, survives the round trip.
+  const RunConfig c = parse_config(io, "io.toml",
+                                   {parse_override("workload.dir=/tmp/m\xc3\xbcller \xe2\x80\x94 "
+                                                   "\xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf")});
+  EXPECT_EQ(c.workload.dir, "/tmp/m\xc3\xbcller \xe2\x80\x94 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf");
+  expect_same(c, parse_config(to_toml(c), "canonical"), to_toml(c));
+}
+
 TEST(ConfigOverride, LaterOverrideWins) {
   const RunConfig c = parse_config("items = 10\n", "f.toml",
                                    {parse_override("items=5"), parse_override("items=7")});
@@ -424,6 +448,19 @@ TEST(ConfigRoundTripText, DeckThroughCanonicalTomlIsUnchanged) {
         "long_ratio = 3\nseed = 17\nseconds = 0.3\n"}) {
     const RunConfig c = parse_config(deck, "deck.toml");
     expect_same(c, parse_config(to_toml(c), "canonical"), deck);
+  }
+}
+
+TEST(ConfigRoundTripText, ShapeParametersOfTheOtherDistributionsAreKept) {
+  // Found by fuzz_input: sigma beside "uniform" was accepted but left out of the canonical TOML, so
+  // the other ranks (which parse rank 0's canonical TOML) resolved a different configuration.
+  for (const char* deck :
+       {"[workload]\nkind = \"irregular\"\ndistribution = \"uniform\"\nsigma = 4\n",
+        "[workload]\nkind = \"irregular\"\nlong_fraction = 0.5\nlong_ratio = 3\n",
+        "[workload]\nkind = \"irregular\"\ndistribution = \"bimodal\"\nsigma = 0.25\n"}) {
+    const RunConfig c = parse_config(deck, "deck.toml");
+    const std::string text = to_toml(c);
+    expect_same(c, parse_config(text, "canonical"), text);
   }
 }
 

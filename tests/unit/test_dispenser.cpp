@@ -192,7 +192,8 @@ TEST_P(Dispense, CounterSharedByRanksClaimsEveryItemOnce) {
   trace::Spool spool0(std::size_t{3} << 20, threads, spool_dir());
   trace::Spool spool1(std::size_t{3} << 20, threads, spool_dir());
   Outcome o0, o1;
-  std::thread rank1([&] { o1 = run_threads(d1, threads, spool1); });
+  // threads by copy: clang before 16 cannot capture a structured binding.
+  std::thread rank1([&, threads = threads] { o1 = run_threads(d1, threads, spool1); });
   o0 = run_threads(d0, threads, spool0);
   rank1.join();
   expect_exactly_once({&o0, &o1}, plan, std::vector<bool>(items, true));

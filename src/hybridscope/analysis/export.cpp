@@ -4,13 +4,13 @@
 #include <otf2/otf2.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/file.hpp"
 
 namespace hybridscope::analysis {
 
@@ -47,11 +47,6 @@ std::uint64_t count(const std::vector<Lane>& lanes) {
   return n;
 }
 
-void refuse_existing(const std::string& path) {
-  if (std::filesystem::exists(path))
-    throw InputError(fmt::format("output '{}' exists (accepted: a new path; remove it first)", path));
-}
-
 std::string host_of(const Timeline& t, int rank) {
   for (const auto& r : t.ranks)
     if (r.rank == rank) return r.host;
@@ -78,12 +73,9 @@ std::uint64_t export_perfetto(const Timeline& t, const ExportOptions& o, const s
         "{} events to export, more than Perfetto's JSON import holds (about 1 M; --max-events {}): "
         "narrow the time with --from/--to SECONDS, thin it with --sample N, or export --format otf2",
         events, o.max_events));
-  refuse_existing(path);
-  const std::string partial = path + ".partial";
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(partial.c_str(), "wx"), std::fclose);
-  if (!out) throw Error(fmt::format("cannot create '{}': {}", partial, std::strerror(errno)));
+  NewFile out(path);
   const auto& c = t.intervals;
-  const auto write = [&](const std::string& s) { std::fwrite(s.data(), 1, s.size(), out.get()); };
+  const auto write = [&](const std::string& s) { std::fwrite(s.data(), 1, s.size(), out.stream()); };
   write("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
   bool first = true;
   const auto event = [&](const std::string& e) {
@@ -110,10 +102,7 @@ std::uint64_t export_perfetto(const Timeline& t, const ExportOptions& o, const s
     }
   }
   write("\n]}\n");
-  if (std::fflush(out.get()) != 0 || std::ferror(out.get()))
-    throw Error(fmt::format("cannot write '{}': {}", partial, std::strerror(errno)));
-  out.reset();
-  std::filesystem::rename(partial, path);
+  out.commit();
   return events;
 }
 

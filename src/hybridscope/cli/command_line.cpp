@@ -70,10 +70,56 @@ void add_post(CLI::App& app, PostArgs& a) {
       ->capture_default_str();
 }
 
+// Where results go and what launches the runs: the same for study and advise.
+void add_launch_options(CLI::App& cmd, std::string& folder, std::string& launcher) {
+  cmd.add_option("-o,--output", folder,
+                 "Folder for the results (default hybridscope-<what>-<time>); existing files are never "
+                 "overwritten")
+      ->type_name("DIR");
+  cmd.add_option("--launcher", launcher,
+                 "mpiexec, or srun inside a Slurm allocation, to use (default: $HYBRIDSCOPE_LAUNCHER, "
+                 "else found on PATH)")
+      ->type_name("PATH");
+}
+
+void add_study(CLI::App& app, study::StudyOptions& a) {
+  auto* cmd = app.add_subcommand("study", "Run a classic threads-vs-processes experiment (docs/studies.md)");
+  cmd->add_option("name", a.name, "gil, cpu-vs-io, fib or imbalance")
+      ->required()
+      ->check(CLI::IsMember(study::study_names()));
+  add_launch_options(*cmd, a.folder, a.launcher);
+  cmd->add_option("--scale", a.scale, "Multiplies the time per item (smaller: quicker, noisier)")
+      ->check(CLI::Range(1e-3, 1e3))
+      ->capture_default_str();
+  cmd->add_option("--max-workers", a.max_workers,
+                  "Most ranks x threads of a run (default: gil 8, cpu-vs-io 8 x the CPUs up to 64, fib 4, "
+                  "imbalance the CPUs)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--timeout", a.timeout_s, "Seconds after which a run is stopped (its timeline is kept)")
+      ->check(CLI::Range(1.0, 1e6))
+      ->type_name("SECONDS")
+      ->capture_default_str();
+}
+
+void add_advise(CLI::App& app, study::AdviseOptions& a) {
+  auto* cmd = app.add_subcommand("advise", "Try every ranks x threads split on your input and recommend one");
+  cmd->add_option("input", a.input, "TOML input deck, e.g. inputs/irregular.toml")->required();
+  cmd->add_option("--set", a.sets, "Override an input key in every trial, e.g. --set items=200")
+      ->type_name("KEY=VALUE");
+  add_launch_options(*cmd, a.folder, a.launcher);
+  cmd->add_option("--workers", a.workers, "Ranks x threads of every candidate (default: the CPUs)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--budget", a.budget_s, "Seconds the whole advice may take, trials and summary")
+      ->check(CLI::Range(10.0, 1e6))
+      ->type_name("SECONDS")
+      ->capture_default_str();
+}
+
 constexpr std::pair<const char*, Command> kCommands[] = {
     {"run", Command::run},         {"report", Command::report},
     {"plot", Command::plot},       {"compare", Command::compare},
-    {"export", Command::export_trace}};
+    {"export", Command::export_trace}, {"study", Command::study},
+    {"advise", Command::advise}};
 
 Command parsed_command(const CLI::App& app) {
   for (const auto& [name, command] : kCommands)
@@ -98,6 +144,8 @@ Parsed parse(int argc, const char* const* argv) {
   app.require_subcommand(1);
   add_run(app, p.run);
   add_post(app, p.post);
+  add_study(app, p.study);
+  add_advise(app, p.advise);
   p.run.command_line = join_command_line(argc, argv);
   try {
     app.parse(argc, argv);
@@ -112,7 +160,7 @@ Parsed parse(int argc, const char* const* argv) {
     const auto extras = app.remaining();
     const std::string message = parsed_command(app) == Command::none && !extras.empty()
                                     ? fmt::format("unknown command '{}' (accepted: run, report, plot, "
-                                                  "compare, export)", extras.front())
+                                                  "compare, export, study, advise)", extras.front())
                                     : e.what();
     p.exit_code = static_cast<int>(ExitCode::bad_input);
     p.err = fmt::format("hybridscope: error: {} (see hybridscope --help)\n", message);

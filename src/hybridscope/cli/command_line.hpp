@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "hybridscope/study/advise.hpp"
+#include "hybridscope/study/studies.hpp"
+
 namespace hybridscope::cli {
 
-enum class Command { none, run, report, plot, compare, export_trace };
+enum class Command { none, run, report, plot, compare, export_trace, study, advise };
 
 struct RunArgs {
   std::optional<std::string> input;
@@ -35,6 +38,9 @@ struct Parsed {
   Command command = Command::none;
   RunArgs run;
   PostArgs post;
+  // study and advise: one process, no MPI, launching runs as child jobs.
+  hybridscope::study::StudyOptions study;
+  hybridscope::study::AdviseOptions advise;
   // When set, the process ends here with this code, printing `out` (help, version) or `err`.
   std::optional<int> exit_code;
   std::string out, err;

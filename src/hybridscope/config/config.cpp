@@ -231,11 +231,44 @@ toml::table parse_text(std::string_view text, std::string_view origin) {
   }
 }
 
+// Strict UTF-8 (no overlong forms, surrogates or code points above U+10FFFF), as TOML text must be.
+bool is_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+    // The length of the sequence and the range of its second byte (later ones are 0x80-0xBF).
+    std::size_t length = 1;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (at(0) >= 0xC2 && at(0) <= 0xDF) {
+      length = 2;
+    } else if (at(0) >= 0xE0 && at(0) <= 0xEF) {
+      length = 3;
+      if (at(0) == 0xE0) lo = 0xA0;  // overlong
+      if (at(0) == 0xED) hi = 0x9F;  // surrogates
+    } else if (at(0) >= 0xF0 && at(0) <= 0xF4) {
+      length = 4;
+      if (at(0) == 0xF0) lo = 0x90;  // overlong
+      if (at(0) == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else if (at(0) >= 0x80) {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    for (std::size_t k = 1; k < length; ++k)
+      if (at(k) < (k == 1 ? lo : 0x80) || at(k) > (k == 1 ? hi : 0xBF)) return false;
+    i += length;
+  }
+  return true;
+}
+
 // Values on the command line are TOML values; a bare word such as `dynamic` is taken as a string.
+// It must be UTF-8, as a string in a deck is: any other bytes could not be written to the canonical
+// TOML that the other ranks parse.
 toml::table override_value(const Override& o) {
   try {
     return toml::parse(fmt::format("v = {}", o.value));
   } catch (const toml::parse_error&) {
+    if (!is_utf8(o.value))
+      throw InputError(fmt::format("--set {}={}: the value is not UTF-8 text (accepted: a TOML value, "
+                                   "or UTF-8 text taken as a string)", o.key, o.value));
     toml::table t;
     t.insert("v", o.value);
     return t;
@@ -358,12 +391,10 @@ std::string to_toml(const RunConfig& c) {
       out += fmt::format("seconds = {:.17g}\nswitch_interval = {:.17g}\n", w.seconds, w.switch_interval);
       break;
     case WorkloadKind::irregular:
-      out += fmt::format("seconds = {:.17g}\ndistribution = \"{}\"\nseed = {}\n", w.seconds,
-                         to_string(w.distribution), w.seed);
-      if (w.distribution == Distribution::lognormal) out += fmt::format("sigma = {:.17g}\n", w.sigma);
-      if (w.distribution == Distribution::bimodal)
-        out += fmt::format("long_fraction = {:.17g}\nlong_ratio = {:.17g}\n", w.long_fraction,
-                           w.long_ratio);
+      // Every shape parameter, whatever the distribution: a deck may set sigma beside "uniform".
+      out += fmt::format("seconds = {:.17g}\ndistribution = \"{}\"\nseed = {}\nsigma = {:.17g}\n"
+                         "long_fraction = {:.17g}\nlong_ratio = {:.17g}\n", w.seconds,
+                         to_string(w.distribution), w.seed, w.sigma, w.long_fraction, w.long_ratio);
       break;
   }
   return out;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
+#include <utility>
 
 namespace hybridscope::h5 {
 
@@ -242,6 +244,71 @@ std::vector<std::string> read_strings(hid_t file, const std::string& path) {
   return out;
 }
 
+namespace {
+
+struct VerifyPart {
+  int part, parts;
+};
+
+void read_attributes(hid_t object, const char* object_name) {
+  const auto count = check(H5Aget_num_attrs(object), fmt::format("count attributes of '{}'", object_name));
+  for (int i = 0; i < count; ++i) {
+    Handle attribute(check(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, static_cast<hsize_t>(i),
+                                              H5P_DEFAULT, H5P_DEFAULT), "open an attribute"), H5Aclose);
+    Handle type(check(H5Aget_type(attribute.get()), "get attribute type"), H5Tclose);
+    Handle space(check(H5Aget_space(attribute.get()), "get attribute space"), H5Sclose);
+    const auto n = check(H5Sget_simple_extent_npoints(space.get()), "size an attribute");
+    std::vector<char> bytes(static_cast<std::size_t>(n) * H5Tget_size(type.get()) + 1);
+    check(H5Aread(attribute.get(), type.get(), bytes.data()),
+          fmt::format("read an attribute of '{}'", object_name));
+  }
+}
+
+void read_rows(hid_t dataset, const char* name, const VerifyPart& v) {
+  const std::string path(name);
+  const hsize_t rows = length_of(dataset, path);
+  const hsize_t first = rows * static_cast<hsize_t>(v.part) / static_cast<hsize_t>(v.parts);
+  const hsize_t count = rows * static_cast<hsize_t>(v.part + 1) / static_cast<hsize_t>(v.parts) - first;
+  if (count == 0) return;
+  Handle type(check(H5Dget_type(dataset), "get type"), H5Tclose);
+  Handle file_space(check(H5Dget_space(dataset), "get dataspace"), H5Sclose);
+  check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &count, nullptr),
+        "select rows");
+  Handle memory_space(check(H5Screate_simple(1, &count, nullptr), "create memory space"), H5Sclose);
+  std::vector<char> bytes(count * H5Tget_size(type.get()));
+  check(H5Dread(dataset, type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, bytes.data()),
+        fmt::format("read back '{}'", path));
+}
+
+herr_t verify_object(hid_t root, const char* name, const H5O_info_t* info, void* data) {
+  const auto& v = *static_cast<const VerifyPart*>(data);
+  Handle object(check(H5Oopen(root, name, H5P_DEFAULT), fmt::format("open '{}'", name)), H5Oclose);
+  if (v.part == 0) read_attributes(object.get(), name);
+  if (info->type == H5O_TYPE_DATASET) read_rows(object.get(), name, v);
+  return 0;
+}
+
+}  // namespace
+
+void verify_readable(const std::string& path, int part, int parts) {
+  auto file = open_file(path);
+  // Exceptions must not cross HDF5's C frames: the visitor records the first one and stops.
+  const auto visit = [](hid_t root, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+    auto& [verify, error] = *static_cast<std::pair<VerifyPart, std::exception_ptr>*>(data);
+    try {
+      return verify_object(root, name, info, &verify);
+    } catch (...) {
+      error = std::current_exception();
+      return -1;
+    }
+  };
+  std::pair<VerifyPart, std::exception_ptr> state{{part, parts}, nullptr};
+  const herr_t status = H5Ovisit2(file.get(), H5_INDEX_NAME, H5_ITER_NATIVE, visit, &state, H5O_INFO_BASIC);
+  if (state.second) std::rethrow_exception(state.second);
+  check(status, fmt::format("read back '{}'", path));
+  file.close(fmt::format("close '{}'", path));
+}
+
 Table::Table(MPI_Comm comm, hid_t parent, const std::string& name, std::uint64_t local_rows)
     : comm_(comm), group_(create_group(parent, name)), local_(local_rows) {
   MPI_Exscan(&local_, &offset_, 1, MPI_UINT64_T, MPI_SUM, comm);
@@ -261,6 +328,8 @@ Handle Table::add_column(const std::string& name, hid_t type, std::string_view u
   check(H5Pset_chunk(create.get(), 1, chunk), "set chunking");
   check(H5Pset_shuffle(create.get()), "set shuffle filter");
   check(H5Pset_deflate(create.get(), 1), "set deflate filter");
+  // A checksum per chunk, so that a chunk the file system lost is noticed when read.
+  check(H5Pset_fletcher32(create.get()), "set checksum filter");
   // Chunks are written whole and once; skip filling them with a value first.
   check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "set fill time");
   check(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_INCR), "set allocation time");

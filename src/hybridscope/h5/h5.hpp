@@ -42,6 +42,8 @@ public:
   Handle& operator=(const Handle&) = delete;
   ~Handle() { reset(); }
   hid_t get() const { return id_; }
+  // Forgets the identifier without closing it (for an error path that ends the process).
+  void release() noexcept { id_ = -1; }
   // Closes now, reporting a failure (a file's close is where buffered data reaches the disk).
   void close(std::string_view what);
   // The same, collectively: for objects of a file open on every rank of comm.
@@ -77,6 +79,11 @@ double double_attribute(hid_t object, const std::string& name);
 template <typename T>
 std::vector<T> read_column(hid_t file, const std::string& path);
 std::vector<std::string> read_strings(hid_t file, const std::string& path);
+
+// Reads back part `part` of `parts` of every dataset's rows (and, for part 0, every attribute), so
+// that each chunk's checksum is checked: a write the file system lost (a full disk that MPI-IO did
+// not report) fails here instead of leaving a file that claims to be complete. One process.
+void verify_readable(const std::string& path, int part, int parts);
 
 // A table stored as one 1-D dataset per column in a group, each rank owning a contiguous block of
 // rows (rank order). Columns are chunked and compressed (shuffle + deflate), which parallel HDF5

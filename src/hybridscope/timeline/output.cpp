@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/file.hpp"
 #include "hybridscope/mpi/session.hpp"
 
 namespace hybridscope::timeline {
@@ -39,7 +40,7 @@ OutputPlan plan_on_root(const std::optional<std::string>& requested, bool force)
   const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   plan.partial = (dir / fmt::format(".{}.partial-{}", path.filename().string(), ::getpid())).string();
   // Prove now, before the run, that the directory takes a new file.
-  const int fd = ::open(plan.partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  const int fd = ::open(plan.partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw reject(fmt::format("cannot create a file in '{}': {}", dir.string(), std::strerror(errno)));
   ::close(fd);
   ::unlink(plan.partial.c_str());
@@ -77,18 +78,17 @@ OutputPlan plan_output(MPI_Comm comm, const std::optional<std::string>& requeste
 void publish(MPI_Comm comm, const OutputPlan& plan, bool force) {
   std::string failure;
   if (mpi::rank(comm) == 0) {
+    // MPI-IO creates the file with mode 0666 less the umask; a umask of 0 must still not make a
+    // timeline anyone on the cluster can change.
+    struct stat st {};
+    if (::stat(plan.partial.c_str(), &st) == 0 && (st.st_mode & S_IWOTH))
+      ::chmod(plan.partial.c_str(), st.st_mode & ~S_IWOTH & 07777);
     // Without --force the move must not replace a file that appeared during the run.
-    int status = force ? ::rename(plan.partial.c_str(), plan.path.c_str())
-                       : ::renameat2(AT_FDCWD, plan.partial.c_str(), AT_FDCWD, plan.path.c_str(),
-                                     RENAME_NOREPLACE);
-    if (status != 0 && errno == EINVAL && !force) {
-      // File systems without RENAME_NOREPLACE: a hard link fails just as surely on an existing name.
-      status = ::link(plan.partial.c_str(), plan.path.c_str());
-      if (status == 0) ::unlink(plan.partial.c_str());
-    }
+    const int status = force ? (::rename(plan.partial.c_str(), plan.path.c_str()) == 0 ? 0 : errno)
+                             : move_without_replacing(plan.partial, plan.path);
     if (status != 0)
       failure = fmt::format("cannot move the timeline to '{}': {}; it is kept as '{}'", plan.path,
-                            std::strerror(errno), plan.partial);
+                            std::strerror(status), plan.partial);
   }
   mpi::raise_if_any_failed(comm, failure);
 }

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 
+#include "hybridscope/core/error.hpp"
+#include "hybridscope/core/log.hpp"
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/core/version.hpp"
 #include "hybridscope/h5/h5.hpp"
@@ -252,6 +255,17 @@ void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
   for (auto& column : columns) column.close_all(comm, "close an interval column");
 }
 
+// A write failed with the file open. Closing it is collective and, after a failed write, can
+// wait forever for ranks whose MPI-IO state differs (seen with ROMIO on a full disk), so this
+// rank removes the partial file, says why, and ends the whole job.
+[[noreturn]] void abandon(MPI_Comm comm, const std::string& path, h5::Handle file, const std::string& why) {
+  file.release();
+  ::unlink(path.c_str());
+  log::rank_error(fmt::format("cannot write the timeline '{}': {}", path, why));
+  MPI_Abort(comm, static_cast<int>(ExitCode::failure));
+  std::abort();
+}
+
 }  // namespace
 
 void write(MPI_Comm comm, const std::string& path, const RunResult& result, const RunConfig& config,
@@ -259,19 +273,35 @@ void write(MPI_Comm comm, const std::string& path, const RunResult& result, cons
   std::string failure;
   try {
     auto file = h5::create_file(path, comm);
-    write_root_attributes(file.get(), result, config, metadata);
-    write_input(file.get(), comm, metadata);
-    write_ranks(file.get(), comm, result);
-    write_threads(file.get(), comm, result);
-    write_hosts(file.get(), comm, result);
-    write_clock(file.get(), comm, result);
-    write_environment(file.get(), comm);
-    write_intervals(file.get(), comm, result);
-    file.close_all(comm, fmt::format("close '{}'", path));
+    try {
+      write_root_attributes(file.get(), result, config, metadata);
+      write_input(file.get(), comm, metadata);
+      write_ranks(file.get(), comm, result);
+      write_threads(file.get(), comm, result);
+      write_hosts(file.get(), comm, result);
+      write_clock(file.get(), comm, result);
+      write_environment(file.get(), comm);
+      write_intervals(file.get(), comm, result);
+      file.close_all(comm, fmt::format("close '{}'", path));
+    } catch (const std::exception& e) {
+      abandon(comm, path, std::move(file), e.what());
+    }
   } catch (const std::exception& e) {
     failure = e.what();
   }
   // An HDF5 failure is usually collective already; this makes sure no rank is left waiting.
+  mpi::raise_if_any_failed(comm, failure);
+  verify(comm, path);
+}
+
+void verify(MPI_Comm comm, const std::string& path) {
+  std::string failure;
+  try {
+    h5::verify_readable(path, mpi::rank(comm), mpi::size(comm));
+  } catch (const std::exception& e) {
+    failure = fmt::format("the timeline did not survive writing (disk full or quota exceeded?): {}",
+                          e.what());
+  }
   mpi::raise_if_any_failed(comm, failure);
 }
 

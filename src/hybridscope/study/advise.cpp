@@ -1,0 +1,137 @@
+#include "hybridscope/study/advise.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "hybridscope/config/config.hpp"
+#include "hybridscope/config/load.hpp"
+#include "hybridscope/core/stop.hpp"
+
+namespace hybridscope::study {
+
+namespace {
+
+constexpr double kLoseFactor = 1.5;  // a trial taking 1.5x the best finished one has clearly lost
+constexpr double kLoseSlackS = 1.0;  // launches vary by about this much
+constexpr double kSummaryS = 1.0;    // kept for writing the summary at the end
+constexpr double kShortestTrialS = 1.0;
+constexpr double kTieGap = 0.05;  // short trials on a shared machine vary by a few percent
+
+// Bad input stops here, before any launch, with the message `run` would give.
+void check_input(const AdviseOptions& o) {
+  std::vector<Override> overrides;
+  for (const auto& s : o.sets) overrides.push_back(parse_override(s));
+  parse_config(read_input_file(o.input), o.input, overrides);
+}
+
+std::vector<Configuration> candidates(const AdviseOptions& o, int workers) {
+  std::vector<std::string> args{o.input};
+  for (const auto& s : o.sets) args.insert(args.end(), {"--set", s});
+  std::vector<Configuration> out;
+  for (const auto& layout : layouts_of(workers))
+    out.push_back({fmt::format("{}x{}", layout.ranks, layout.threads), layout_kind(layout), layout, args});
+  return out;
+}
+
+std::vector<Trial> run_trials(const Setup& setup, const std::vector<Configuration>& configurations,
+                              double budget_s) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  std::vector<Trial> trials;
+  std::optional<double> best;  // launch seconds of the fastest complete trial
+  for (std::size_t i = 0; i < configurations.size() && !stop::requested(); ++i) {
+    // A stopped trial may take the stop grace beyond its limit; the summary needs a moment too.
+    const double left = budget_s - elapsed() - stop_grace_seconds() - kSummaryS;
+    if (left < kShortestTrialS) break;
+    const auto limit = trial_limit(left, int(configurations.size() - i), best);
+    auto trial = run_trial(setup, configurations[i], limit.seconds);
+    trial.lost = trial.outcome.stopped && limit.losing && !stop::requested();
+    if (!trial.outcome.stopped && trial.report && trial.report->info.complete)
+      best = std::min(best.value_or(trial.outcome.seconds), trial.outcome.seconds);
+    trials.push_back(std::move(trial));
+  }
+  return trials;
+}
+
+std::string evidence(const analysis::Report& r) {
+  return fmt::format("{:.1f} items/s, wall {:.3f} s, efficiency {:.3f} = load balance {:.3f} x communication "
+                     "{:.3f}{}", r.items_per_second, r.info.wall_seconds, r.overall.parallel,
+                     r.overall.load_balance, r.overall.communication,
+                     r.info.complete ? "" : fmt::format(" ({} of {} items: stopped at its share of the budget)",
+                                                        r.info.items_done, r.info.items_planned));
+}
+
+std::vector<std::string> recommendation(const Setup& setup, const std::vector<Trial>& trials,
+                                        const std::vector<Configuration>& configurations, const Choice& choice) {
+  std::vector<std::string> out;
+  if (!choice.best)
+    return {"no recommendation: no trial did an item within the budget; raise --budget or lower the items "
+            "(--set items=N)"};
+  const Trial& best = trials[*choice.best];
+  out.push_back(fmt::format("recommended  {} ({}): {}", describe(best.config.layout), best.config.series,
+                            evidence(*best.report)));
+  for (const auto& warning : best.report->warnings) out.push_back("warning      " + warning);
+  if (choice.runner_up) {
+    const Trial& second = trials[*choice.runner_up];
+    const double gap = 1 - second.report->items_per_second / best.report->items_per_second;
+    out.push_back(fmt::format("runner-up    {} ({}): {:.1f}% fewer items/s{}", describe(second.config.layout),
+                              second.config.series, 100 * gap,
+                              gap < kTieGap ? " (a tie within measurement noise: either will do)" : ""));
+  }
+  const auto program = run_program("hybridscope", best.config, "");
+  for (const Launcher& l : {Launcher{LauncherKind::mpiexec, "mpirun"}, Launcher{LauncherKind::srun, "srun"}})
+    out.push_back(fmt::format("{:<12} {}", l.program, shell_line(launch_command(l, best.config.layout, setup.cpus, program))));
+  for (std::size_t i = trials.size(); i < configurations.size(); ++i)
+    out.push_back(fmt::format("not tried    {} ({}): the budget was spent", describe(configurations[i].layout),
+                              configurations[i].series));
+  return out;
+}
+
+}  // namespace
+
+TrialLimit trial_limit(double budget_left_s, int trials_left, std::optional<double> best_s) {
+  TrialLimit limit{budget_left_s / std::max(1, trials_left), false};
+  if (best_s && *best_s * kLoseFactor + kLoseSlackS < limit.seconds) limit = {*best_s * kLoseFactor + kLoseSlackS, true};
+  return limit;
+}
+
+Choice choose(const std::vector<Trial>& trials) {
+  std::vector<std::size_t> ranked;
+  for (std::size_t i = 0; i < trials.size(); ++i)
+    if (trials[i].report && !trials[i].lost && trials[i].report->info.items_done > 0) ranked.push_back(i);
+  std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) {
+    const auto& x = *trials[a].report;
+    const auto& y = *trials[b].report;
+    if (x.info.complete != y.info.complete) return x.info.complete;
+    return x.items_per_second > y.items_per_second;
+  });
+  Choice choice;
+  if (!ranked.empty()) choice.best = ranked[0];
+  if (ranked.size() > 1) choice.runner_up = ranked[1];
+  return choice;
+}
+
+void advise(const AdviseOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  check_input(options);
+  const auto setup = make_setup(options.launcher, options.folder.empty() ? default_folder("advise") : options.folder);
+  const int workers = options.workers > 0 ? options.workers : setup.cpus;
+  const auto configurations = candidates(options, workers);
+  prepare_folder(setup, configurations, false);
+  const auto title = fmt::format("advise {}: {} layouts of {} workers, budget {} s", options.input,
+                                 configurations.size(), workers, options.budget_s);
+  fmt::print("{}\n{} CPUs, launcher {}\n\n", title, setup.cpus, setup.launcher.program);
+  const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto trials = run_trials(setup, configurations, options.budget_s - setup_s);
+  const Choice choice = choose(trials);
+  Summary summary{title, recommendation(setup, trials, configurations, choice), {}};
+  if (choice.best) summary.recommended = trials[*choice.best].config.layout;
+  if (workers > setup.cpus)
+    summary.conclusions.push_back(fmt::format("the {} workers share {} CPUs: every trial ran oversubscribed and unbound",
+                                              workers, setup.cpus));
+  write_results(setup, trials, summary, false);
+}
+
+}  // namespace hybridscope::study

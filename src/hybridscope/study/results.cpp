@@ -1,0 +1,177 @@
+#include "hybridscope/study/results.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "hybridscope/analysis/compare.hpp"
+#include "hybridscope/analysis/plot.hpp"
+#include "hybridscope/core/error.hpp"
+#include "hybridscope/core/file.hpp"
+
+namespace hybridscope::study {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string in_folder(const Setup& setup, const std::string& file) {
+  return (fs::path(setup.folder) / file).string();
+}
+
+std::string timeline_of(const Setup& setup, const Configuration& c) { return in_folder(setup, c.name + ".h5"); }
+std::string log_of(const Setup& setup, const Configuration& c) { return in_folder(setup, c.name + ".log"); }
+
+constexpr const char* kSummaryFiles[] = {"summary.txt", "summary.json", "compare.svg"};
+
+// The last non-empty line of a launcher log: usually the error.
+std::string last_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.find_first_not_of(" \t-") != std::string::npos) last = line;
+  return last;
+}
+
+std::string stop_note(const Trial& t) {
+  if (!t.outcome.stopped) return "";
+  return t.lost ? "stopped: clearly slower than the best finished run" : "stopped at its time limit";
+}
+
+std::string progress(const Trial& t) {
+  std::string out = t.report ? fmt::format("wall {:.3f} s", t.report->info.wall_seconds) : "no timeline";
+  if (t.report && !t.report->info.complete)
+    out += fmt::format(" ({} of {} items)", t.report->info.items_done, t.report->info.items_planned);
+  out += fmt::format(", launch {:.2f} s", t.outcome.seconds);
+  return t.outcome.stopped ? out + ", " + stop_note(t) : out;
+}
+
+// Why a trial is not a complete run, when it is not.
+std::string footnote(const Trial& t) {
+  if (!t.outcome.stopped && t.report) return "";
+  std::string why = stop_note(t);
+  if (!t.report) why += why.empty() ? "no timeline" : ", no timeline";
+  return fmt::format("{}: {} after {:.1f} s\n", t.config.name, why, t.outcome.seconds);
+}
+
+std::vector<analysis::Report> reports_of(const std::vector<Trial>& trials) {
+  std::vector<analysis::Report> reports;
+  for (const auto& t : trials)
+    if (t.report) reports.push_back(*t.report);
+  return reports;
+}
+
+std::string summary_text(const Setup& setup, const std::vector<Trial>& trials, const Summary& summary) {
+  std::string out = fmt::format("{}\n{} CPUs, launcher {}\n\n", summary.title, setup.cpus, setup.launcher.program);
+  for (const auto& line : summary.conclusions) out += line + "\n";
+  const auto reports = reports_of(trials);
+  if (!reports.empty()) out += "\n" + analysis::compare_table(reports);
+  for (const auto& t : trials) out += footnote(t);
+  return out;
+}
+
+nlohmann::json trial_json(const Setup& setup, const Trial& t) {
+  const auto& c = t.config;
+  return {{"name", c.name},
+          {"series", c.series},
+          {"ranks", c.layout.ranks},
+          {"threads", c.layout.threads},
+          {"command", shell_line(launch_command(setup.launcher, c.layout, setup.cpus,
+                                                run_program(setup.exe, c, setup.folder)))},
+          {"log", log_of(setup, c)},
+          {"exit_code", t.outcome.exit_code},
+          {"launch_seconds", t.outcome.seconds},
+          {"stopped", t.outcome.stopped},
+          {"lost", t.lost},
+          {"report", t.report ? nlohmann::json::parse(analysis::to_json(*t.report)) : nlohmann::json()}};
+}
+
+std::string summary_json(const Setup& setup, const std::vector<Trial>& trials, const Summary& summary) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const auto& t : trials) runs.push_back(trial_json(setup, t));
+  nlohmann::json recommended;
+  if (summary.recommended)
+    recommended = {{"ranks", summary.recommended->ranks}, {"threads", summary.recommended->threads}};
+  const nlohmann::json out = {{"title", summary.title},       {"cpus", setup.cpus},
+                              {"launcher", setup.launcher.program}, {"conclusions", summary.conclusions},
+                              {"recommended", recommended},   {"runs", runs}};
+  return out.dump(2) + "\n";
+}
+
+}  // namespace
+
+Setup make_setup(const std::string& launcher, const std::string& folder) {
+  return {pick_launcher(launcher), available_cpus(), folder, fs::read_symlink("/proc/self/exe").string()};
+}
+
+std::string default_folder(const std::string& what) {
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return fmt::format("hybridscope-{}-{:%Y%m%dT%H%M%SZ}", what, now);
+}
+
+std::string layout_kind(const Layout& layout) {
+  analysis::RunInfo info;
+  info.ranks = layout.ranks;
+  info.threads_per_rank = layout.threads;
+  return analysis::layout_kind(info);
+}
+
+std::vector<std::string> run_program(const std::string& exe, const Configuration& c, const std::string& folder) {
+  std::vector<std::string> argv{exe, "run"};
+  argv.insert(argv.end(), c.run_args.begin(), c.run_args.end());
+  argv.insert(argv.end(), {"--set", fmt::format("threads={}", c.layout.threads)});
+  if (!folder.empty()) argv.insert(argv.end(), {"-o", (fs::path(folder) / (c.name + ".h5")).string()});
+  return argv;
+}
+
+void prepare_folder(const Setup& setup, const std::vector<Configuration>& configurations, bool plots) {
+  std::vector<std::string> files(std::begin(kSummaryFiles), std::end(kSummaryFiles));
+  for (const auto& c : configurations)
+    for (const char* extension : {".h5", ".log", ".svg"})
+      if (plots || extension != std::string(".svg")) files.push_back(c.name + extension);
+  for (const auto& file : files)
+    if (fs::exists(in_folder(setup, file)))
+      throw InputError(fmt::format("output folder '{}': '{}' exists (accepted: a new folder, or one "
+                                   "without the study's files; nothing is overwritten)", setup.folder, file));
+  std::error_code error;
+  fs::create_directories(setup.folder, error);
+  if (error || !fs::is_directory(setup.folder))
+    throw InputError(fmt::format("output folder '{}': cannot create it: {} (accepted: a new or existing "
+                                 "folder in a writable place)", setup.folder, error.message()));
+}
+
+Trial run_trial(const Setup& setup, const Configuration& c, double limit_s) {
+  fmt::print("{:<22} {:<22} ", c.name, describe(c.layout));
+  std::fflush(stdout);
+  const auto command = launch_command(setup.launcher, c.layout, setup.cpus, run_program(setup.exe, c, setup.folder));
+  Trial t{c, launch(command, log_of(setup, c), limit_s), std::nullopt, false};
+  if (!t.outcome.stopped && t.outcome.exit_code != 0) {
+    fmt::print("failed\n");
+    throw Error(fmt::format("{} failed with exit code {}: {} (all of the launcher's output: {})", c.name,
+                            t.outcome.exit_code, last_line(log_of(setup, c)), log_of(setup, c)));
+  }
+  if (fs::exists(timeline_of(setup, c)))
+    t.report = analysis::analyse(analysis::load_timeline(timeline_of(setup, c), analysis::Load::summary));
+  fmt::print("{}\n", progress(t));
+  return t;
+}
+
+void write_results(const Setup& setup, const std::vector<Trial>& trials, const Summary& summary, bool plots) {
+  const std::string text = summary_text(setup, trials, summary);
+  write_new_file(in_folder(setup, "summary.txt"), text);
+  write_new_file(in_folder(setup, "summary.json"), summary_json(setup, trials, summary));
+  const auto reports = reports_of(trials);
+  if (!reports.empty()) write_new_file(in_folder(setup, "compare.svg"), analysis::compare_svg(reports));
+  for (const auto& t : trials)
+    if (plots && t.report)
+      write_new_file(in_folder(setup, t.config.name + ".svg"),
+                     analysis::plot_svg(analysis::load_timeline(timeline_of(setup, t.config), analysis::Load::intervals), {}));
+  fmt::print("\n{}\nresults    {}\n", text, setup.folder);
+}
+
+}  // namespace hybridscope::study
