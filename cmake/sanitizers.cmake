@@ -7,7 +7,40 @@ set(HYBRIDSCOPE_SANITIZE "" CACHE STRING
     "Sanitizers for every target, as -fsanitize= takes them (e.g. address,undefined or thread); empty: none")
 option(HYBRIDSCOPE_FUZZ "Build the libFuzzer targets of tests/fuzz (needs clang)" OFF)
 
+# ThreadSanitizer: a race ends the process (halt_on_error), so that it fails the test; tsan.supp
+# names only Open MPI's, PMIx's and hwloc's uninstrumented internals. libomp is not instrumented
+# either, so its barriers and joins look like no synchronisation at all: LLVM's OMPT tool Archer
+# (libarcher.so, beside libomp in Debian's libomp-14-dev) tells TSan about them, and
+# ignore_noninstrumented_modules (which Archer asks for) keeps TSan's interceptors quiet when the
+# caller is one of those libraries. It needs clang with LLVM's libomp; TSan cannot see into GCC's
+# libgomp.
+macro(hybridscope_tsan_env)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "HYBRIDSCOPE_SANITIZE=thread needs clang with LLVM's libomp (TSan cannot see "
+                        "into GCC's libgomp). Configure a new build directory with CC=clang CXX=clang++")
+  endif()
+  get_filename_component(compiler_dir ${CMAKE_CXX_COMPILER} REALPATH)
+  get_filename_component(compiler_dir ${compiler_dir} DIRECTORY)
+  find_library(HYBRIDSCOPE_ARCHER archer HINTS ${compiler_dir}/../lib NO_DEFAULT_PATH)
+  if(NOT HYBRIDSCOPE_ARCHER)
+    message(FATAL_ERROR "HYBRIDSCOPE_SANITIZE=thread: libarcher.so (LLVM's OpenMP annotations for "
+                        "TSan) not found beside ${compiler_dir}. On Debian: apt-get install libomp-dev")
+  endif()
+  list(APPEND HYBRIDSCOPE_SANITIZER_ENV
+       "TSAN_OPTIONS=set:suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/tsan.supp:halt_on_error=1:ignore_noninstrumented_modules=1:second_deadlock_stack=1"
+       "OMP_TOOL_LIBRARIES=set:${HYBRIDSCOPE_ARCHER}")
+endmacro()
+
 if(HYBRIDSCOPE_SANITIZE)
+  # LeakSanitizer: tests/sanitizers/keep_loaded.c (see there) keeps Open MPI's plugins loaded until
+  # the leak check, so that their leaks keep their library names. Made before the sanitizer flags
+  # below apply to every target: it is also preloaded into mpiexec, bash and python.
+  if(HYBRIDSCOPE_SANITIZE MATCHES "(^|,)address(,|$)")
+    add_library(hybridscope_keep_loaded SHARED ${PROJECT_SOURCE_DIR}/tests/sanitizers/keep_loaded.c)
+    set_target_properties(hybridscope_keep_loaded PROPERTIES
+      LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/sanitizers)
+    set(keep_loaded "LD_PRELOAD=set:${PROJECT_BINARY_DIR}/sanitizers/libhybridscope_keep_loaded.so")
+  endif()
   set(sanitizer_flags -fsanitize=${HYBRIDSCOPE_SANITIZE} -fno-omit-frame-pointer)
   if(HYBRIDSCOPE_SANITIZE MATCHES "(^|,)undefined(,|$)")
     list(APPEND sanitizer_flags -fno-sanitize-recover=undefined)
@@ -16,15 +49,23 @@ if(HYBRIDSCOPE_SANITIZE)
   add_link_options(${sanitizer_flags})
   # What every test passes to the sanitizer runtimes (as ENVIRONMENT_MODIFICATION), mpiexec's ranks
   # included. Open MPI, PMIx and hwloc leak at exit, which is not ours to fix: lsan.supp names only
-  # those libraries, so a leak of our own still fails the test. Their leaks are matched by library
-  # name only with the full (slow) malloc stacks: the fast unwinder stops inside Open MPI's plugins,
-  # which are unloaded before the leak check and so have no name.
+  # those libraries, so a leak of our own still fails the test. The malloc stacks are the full
+  # (slower) ones: the fast unwinder stops at the first library built without frame pointers,
+  # often in libc or in a plugin, before any frame that lsan.supp could name.
   set(HYBRIDSCOPE_SANITIZER_ENV
       "ASAN_OPTIONS=set:fast_unwind_on_malloc=0:detect_stack_use_after_return=1:check_initialization_order=1"
       "LSAN_OPTIONS=set:suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/lsan.supp:print_suppressions=0"
-      "UBSAN_OPTIONS=set:print_stacktrace=1")
+      "UBSAN_OPTIONS=set:print_stacktrace=1"
+      ${keep_loaded})
+  if(HYBRIDSCOPE_SANITIZE MATCHES "(^|,)thread(,|$)")
+    hybridscope_tsan_env()
+  endif()
   set(HYBRIDSCOPE_SANITIZE_TIMEOUT_FACTOR 3 CACHE STRING
       "Sanitized builds: every test's timeout is multiplied by this")
+  # Sanitized code runs 2-3 times slower and spends a second or more in the leak check at exit:
+  # tests that bound a duration (CPU burnt before a signal, "exits within 10 s") scale it by this.
+  list(APPEND HYBRIDSCOPE_SANITIZER_ENV
+       "HYBRIDSCOPE_TEST_TIME_FACTOR=set:${HYBRIDSCOPE_SANITIZE_TIMEOUT_FACTOR}")
 endif()
 
 if(HYBRIDSCOPE_FUZZ)
@@ -64,6 +105,12 @@ function(hybridscope_sanitize_tests)
     endif()
   endforeach()
   foreach(target IN LISTS ARGN)
+    # One process per test costs a sanitizer start and leak check each (0.5 s, 400 unit tests, on
+    # 2 cores): the same tests once more in one process, label unit-batch, which scripts/sanitize.sh
+    # runs instead of label unit. OMP_NUM_THREADS as tests/CMakeLists.txt gives the unit tests.
+    add_test(NAME ${target}.all COMMAND ${target})
+    set_tests_properties(${target}.all PROPERTIES LABELS unit-batch TIMEOUT 900
+      ENVIRONMENT_MODIFICATION "${HYBRIDSCOPE_SANITIZER_ENV};OMP_NUM_THREADS=set:3")
     set(include_file ${CMAKE_CURRENT_BINARY_DIR}/${target}_sanitize.cmake)
     file(WRITE ${include_file} "if(${target}_TESTS)\n  set_tests_properties(\${${target}_TESTS} "
          "PROPERTIES ENVIRONMENT_MODIFICATION [==[${HYBRIDSCOPE_SANITIZER_ENV}]==])\nendif()\n")

@@ -6,6 +6,8 @@ Usage: test_study.py HYBRIDSCOPE MPIEXEC INPUTS_DIR
 """
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -80,7 +82,15 @@ def gil(work):
         overlap, slices = lock_slices_overlap(os.path.join(folder, f"{name}.h5"))
         check(slices > 0 and overlap <= 0, f"gil: {name}: one thread per rank holds the lock at any moment "
               f"({slices} slices, worst overlap {overlap} ns)")
-    check(any(c.startswith("gil, threads: ") for c in summary["conclusions"]), "gil: a conclusion per series")
+    lines = {c.split(":")[0]: c for c in summary["conclusions"]}
+    check({"gil, threads", "gil, processes", "spin, threads", "spin, processes"} <= set(lines),
+          f"gil: a conclusion per series: {list(lines)}")
+    # Without the lock 4 threads would be inside items nearly all the time (spin: 3.5-4); with it about
+    # one is. Not exactly 1: a thread preempted between letting go of the lock and ending its item
+    # counts that moment as work.
+    lanes = re.search(r"([\d.]+) of 4 workers inside an item", lines.get("gil, threads", ""))
+    check(lanes and float(lanes.group(1)) < 1.5 and "take turns" in lines["gil, threads"],
+          f"gil: the conclusion says one thread at a time works under the lock: {lines.get('gil, threads')}")
     check(all(attrs(os.path.join(folder, f"{n}.h5"))["complete"] == 1 for n in names), "gil: every run complete")
 
 
@@ -88,7 +98,9 @@ def cpu_vs_io(work):
     folder = os.path.join(work, "cpu-vs-io")
     hybridscope("study", "cpu-vs-io", "--max-workers", "8", "-o", folder)
     names = [f"{k}-{l}" for k in ("cpu", "io") for l in ("1x1", "1x2", "2x1", "1x4", "4x1", "1x8", "8x1")]
-    results(folder, names)
+    summary = results(folder, names)
+    io = next((c for c in summary["conclusions"] if c.startswith("io, threads: ")), "")
+    check(io.endswith("scales") or "scales past" in io, f"cpu-vs-io: the conclusion says waiting scales: {io}")
     one, eight = (attrs(os.path.join(folder, f"io-{l}.h5"))["wall_seconds"] for l in ("1x1", "1x8"))
     check(one >= 5 * eight, f"cpu-vs-io: 8 threads wait for sleep items at least 5x faster than 1 "
           f"({one:.3f} s / {eight:.3f} s = {one / eight:.1f}x)")
@@ -132,6 +144,12 @@ def advise(work):
     check(all(r * t == 4 for r, t in tried) and (1, 4) in tried, f"advise: candidates split 4 workers: {tried}")
     best = summary["recommended"]
     check(best is not None and best["ranks"] * best["threads"] == 4, f"advise: recommends a 4-worker layout: {best}")
+    evidence = next((c for c in summary["conclusions"] if c.startswith("recommended ")), "")
+    check(all(w in evidence for w in ("items/s", "wall", "efficiency", "load balance", "communication")),
+          f"advise: the recommendation gives its evidence: {evidence}")
+    others = [r for r in summary["runs"] if best and (r["ranks"], r["threads"]) != (best["ranks"], best["threads"])]
+    check(any(c.startswith("runner-up ") for c in summary["conclusions"]) or all(r["lost"] for r in others),
+          "advise: names the runner-up, unless every other trial clearly lost")
     check(any(c.startswith("mpirun ") for c in summary["conclusions"])
           and any(c.startswith("srun ") for c in summary["conclusions"]), "advise: gives mpirun and srun lines")
 
@@ -145,9 +163,38 @@ def advise(work):
     check(summary["runs"] and all(r["stopped"] for r in summary["runs"]), "advise: overlong trials were stopped")
 
 
+def interrupted(work):
+    """Ctrl-C on advise stops the trial under way, leaves no process behind, and still writes the summary."""
+    folder = os.path.join(work, "advise-interrupted")
+    p = subprocess.Popen([EXE, "advise", os.path.join(INPUTS, "cpu_fib.toml"), "--set", "items=10000000",
+                          "--workers", "2", "--budget", "300", "-o", folder, "--launcher", MPIEXEC],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = ""
+    while "1 rank x 2 threads" not in seen:  # advise names a trial (unbuffered) as it launches it
+        char = p.stdout.read(1)
+        if not char:
+            break
+        seen += char
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    out = seen + out
+    check(p.returncode == 128 + signal.SIGINT, f"advise: Ctrl-C ends it with {128 + signal.SIGINT}: {p.returncode}\n{out}")
+    # compare.svg only when a trial left a timeline, which depends on when the signal came.
+    present = set(os.listdir(folder))
+    check({"summary.txt", "summary.json", "1x2.log"} <= present, f"advise-interrupted: files: {sorted(present)}")
+    with open(os.path.join(folder, "summary.json")) as f:
+        summary = json.load(f)
+    runs = summary["runs"]
+    check(len(runs) == 1 and runs[0]["stopped"] and runs[0]["stop_requested"] and not runs[0]["lost"],
+          f"advise: the trial under way was stopped because it was asked to: {[(r['name'], r['stop_requested']) for r in runs]}")
+    check(any("asked to stop" in c for c in summary["conclusions"]), "advise: says why the rest was not tried")
+    left = subprocess.run(["pgrep", "-f", folder], capture_output=True, text=True).stdout.split()
+    check(not left, f"advise: no process of its trials is left: {left}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as work:
-        for part in (gil, cpu_vs_io, fib, imbalance, advise):
+        for part in (gil, cpu_vs_io, fib, imbalance, advise, interrupted):
             start = time.monotonic()
             part(work)
             print(f"-- {part.__name__}: {time.monotonic() - start:.1f} s", flush=True)

@@ -51,13 +51,16 @@ submit() {
 }
 
 # The job state, once the job has ended (sbatch --wait's exit code is unreliable for time-outs).
+# Only the final states end the wait: a job being signalled by its --signal shows SIGNALING, and
+# other transient states (STAGE_OUT, RESIZING, ...) may appear too.
 wait_for() {
   local id=$1 state_now
   for _ in $(seq 1800); do
     state_now=$(scontrol show job -o "$id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
     case $state_now in
-      PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|"") sleep 0.1 ;;
-      *) echo "$state_now"; return ;;
+      COMPLETED|FAILED|TIMEOUT|CANCELLED|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)
+        echo "$state_now"; return ;;
+      *) sleep 0.1 ;;
     esac
   done
   echo "STILL_${state_now:-UNKNOWN}"
@@ -81,6 +84,9 @@ compare=$(submit "$templates/compare-layouts.sbatch" "$input" "${args[@]}")
 # may still be starting.
 limited=$(submit --time=2 --signal=USR1@45 "$templates/threads-only.sbatch" "$input" \
   --set items=10000000 --set workload.n=27)
+# advise inside one allocation of 4 CPUs: a small input and a 30 s budget, so that it adds little time.
+advise_budget=30
+advise=$(submit "$templates/advise.sbatch" "$input" "${args[@]}" --budget "$advise_budget")
 # Lmod inside a batch job: `module` exists only once lmod.sh is sourced.
 cat >"$jobs/module.sbatch" <<SCRIPT
 #!/bin/bash
@@ -92,7 +98,7 @@ echo HYBRIDSCOPE_ROOT=\$HYBRIDSCOPE_ROOT
 SCRIPT
 module_job=$(submit --output=module-%j.out "$jobs/module.sbatch")
 [ -n "$threads" ] && [ -n "$processes" ] && [ -n "$hybrid" ] && [ -n "$compare" ] && [ -n "$limited" ] \
-  && [ -n "$module_job" ] || { echo "FAIL: sbatch refused a template"; exit 1; }
+  && [ -n "$module_job" ] && [ -n "$advise" ] || { echo "FAIL: sbatch refused a template"; exit 1; }
 
 for job in "threads $threads 1 4" "processes $processes 4 1" "hybrid $hybrid 2 2"; do
   read -r name id ranks nthreads <<<"$job"
@@ -119,6 +125,39 @@ if [ -f "$file" ] && /usr/bin/python3 "$source_dir/tests/python/check_timeline.p
   echo "ok: time-limited job ($end) left an incomplete timeline"
 else
   fail "time-limited job $limited ($end): $(cat "$jobs/hybridscope-threads-$limited.out")"
+fi
+
+# advise: a recommended split of the allocation's 4 CPUs, every trial an srun step that left a complete
+# timeline of its layout with the reference checksum, all within the budget.
+end=$(wait_for "$advise")
+folder=$jobs/hybridscope-advise-$advise
+summary=$folder/summary.json
+runtime=$(scontrol show job -o "$advise" | sed -n 's/.*RunTime=\([0-9:]*\).*/\1/p' | awk -F: '{print $(NF-2)*3600 + $(NF-1)*60 + $NF}')
+if [ "$end" = COMPLETED ] && [ -f "$summary" ]; then
+  echo "advise job: ${runtime:-?} s of a $advise_budget s budget"
+  sed 's/^/  advise: /' "$folder/summary.txt"
+  before=$status
+  [ -n "$runtime" ] && [ "$runtime" -le $((advise_budget + 5)) ] || fail "advise job $advise ran ${runtime:-?} s, budget $advise_budget s"
+  # Prints "RANKS THREADS" of every trial that ran to its end (the others must have clearly lost).
+  finished=$(/usr/bin/python3 - "$summary" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+best, runs = s["recommended"], s["runs"]
+assert s["cpus"] == 4 and s["launcher"] == "srun", (s["cpus"], s["launcher"])
+assert best and best["ranks"] * best["threads"] == 4, best
+assert {(r["ranks"], r["threads"]) for r in runs} == {(1, 4), (2, 2), (4, 1)}, [r["name"] for r in runs]
+assert all(r["command"].startswith("OMP_PROC_BIND=false srun --mpi=pmix ") for r in runs), runs[0]["command"]
+assert all(r["lost"] or not r["stopped"] for r in runs), [(r["name"], r["stopped"]) for r in runs]
+print("\n".join(f"{r['ranks']} {r['threads']}" for r in runs if not r["stopped"]))
+PY
+) || fail "advise job $advise: summary.json: $(cat "$jobs/hybridscope-advise-$advise.out")"
+  while read -r ranks nthreads; do
+    [ -n "$ranks" ] && check_run "advise/${ranks}x$nthreads" "$folder/${ranks}x$nthreads.h5" "$ranks" "$nthreads"
+  done <<<"$finished"
+  [ $status -eq "$before" ] \
+    && echo "ok: advise ($(sed -n 's/^recommended *//p' "$folder/summary.txt" | cut -d: -f1); finished: $(echo $finished))"
+else
+  fail "advise job $advise ended $end: $(cat "$jobs/hybridscope-advise-$advise.out")"
 fi
 
 end=$(wait_for "$module_job")

@@ -5,16 +5,21 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/stop.hpp"
 #include "hybridscope/study/advise.hpp"
 #include "hybridscope/study/launch.hpp"
+#include "hybridscope/study/studies.hpp"
 
 namespace hybridscope::study {
 namespace {
@@ -99,6 +104,25 @@ TEST(PickLauncher, SrunInsideAnAllocationMpiexecElsewhereOverridable) {
   EXPECT_EQ(pick_launcher("/mine/srun").program, "/mine/srun");  // the option wins
 }
 
+TEST(CheckLauncher, FindsItByPathOrOnPathElseSaysWhatIsAccepted) {
+  EXPECT_NO_THROW(check_launcher({LauncherKind::mpiexec, "sh"}));
+  EXPECT_NO_THROW(check_launcher({LauncherKind::mpiexec, "/bin/sh"}));
+  try {
+    check_launcher({LauncherKind::srun, "/no/such/srun"});
+    FAIL() << "a missing launcher was accepted";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "launcher '/no/such/srun' not found (accepted: srun on PATH, or its path in --launcher "
+                           "or HYBRIDSCOPE_LAUNCHER)");
+  }
+  EXPECT_THROW(check_launcher({LauncherKind::mpiexec, "no-such-launcher-hybridscope"}), InputError);
+  const auto plain = std::filesystem::temp_directory_path() / ("hybridscope-plain-" + std::to_string(::getpid()));
+  std::ofstream(plain) << "not a program\n";
+  std::filesystem::permissions(plain, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_THROW(check_launcher({LauncherKind::mpiexec, plain.string()}), InputError);  // not executable
+  std::filesystem::remove(plain);
+  EXPECT_THROW(check_launcher({LauncherKind::mpiexec, "/tmp"}), InputError);  // a folder
+}
+
 TEST(ShellLine, QuotesWhatAShellWouldInterpret) {
   const Command c{{{"OMP_PLACES", "cores"}}, {"mpirun", "-np", "2", "run", "my input.toml", "--set", "a='x'", "$(id)"}};
   EXPECT_EQ(shell_line(c), "OMP_PLACES=cores mpirun -np 2 run 'my input.toml' --set 'a='\\''x'\\''' '$(id)'");
@@ -108,9 +132,9 @@ TEST(TrialLimit, ShareOfTheBudgetUntilATrialFinishedThenUntilClearlyLosing) {
   const auto first = trial_limit(30, 3, std::nullopt);
   EXPECT_DOUBLE_EQ(first.seconds, 10);
   EXPECT_FALSE(first.losing);
-  // The best finished trial took 2 s: 1.5 x 2 + 1 = 4 s is where a trial has clearly lost.
+  // The best finished trial took 2 s: 2 x 2 + 2 = 6 s is where a trial has clearly lost.
   const auto next = trial_limit(28, 2, 2.0);
-  EXPECT_DOUBLE_EQ(next.seconds, 4);
+  EXPECT_DOUBLE_EQ(next.seconds, 6);
   EXPECT_TRUE(next.losing);
   // A slow best leaves the budget share as the limit.
   const auto slow = trial_limit(20, 2, 9.0);
@@ -143,6 +167,88 @@ TEST(Choose, CompleteRunsFirstThenMostItemsPerSecondNeverALoser) {
   EXPECT_FALSE(choose({trial(1, true, 10, true)}).best.has_value());
 }
 
+TEST(DefineStudy, LayoutsPerStudyAndSizesFromTheCpus) {
+  const auto names = [](const Study& s) {
+    Strings out;
+    for (const auto& c : s.configurations) out.push_back(c.name);
+    return out;
+  };
+  EXPECT_EQ(names(define_study({.name = "gil"}, 2)).size(), 14u);  // 1-8 threads and ranks, gil and spin
+  EXPECT_EQ(names(define_study({.name = "fib"}, 2)), (Strings{"fib-1x4", "fib-2x2", "fib-4x1"}));
+  // cpu-vs-io: up to 8 workers per CPU by default, never beyond 64; --max-workers caps it.
+  EXPECT_EQ(names(define_study({.name = "cpu-vs-io"}, 2)).back(), "io-16x1");
+  EXPECT_EQ(names(define_study({.name = "cpu-vs-io"}, 16)).back(), "io-64x1");
+  EXPECT_EQ(names(define_study({.name = "cpu-vs-io", .max_workers = 4}, 16)).back(), "io-4x1");
+  EXPECT_EQ(names(define_study({.name = "imbalance"}, 1)),
+            (Strings{"static-block-2x1", "static-cyclic-2x1", "dynamic-2x1", "guided-2x1"}));
+  // fib(40) by default; --scale: fib(n + 1) takes the golden ratio times as long as fib(n).
+  EXPECT_EQ(define_study({.name = "fib"}, 2).configurations[0].run_args.back(), "workload.n=40");
+  EXPECT_EQ(define_study({.name = "fib", .scale = 1.618}, 2).configurations[0].run_args.back(), "workload.n=41");
+  EXPECT_EQ(define_study({.name = "gil", .scale = 0.4}, 2).configurations[0].run_args.at(5), "workload.seconds=0.02");
+  EXPECT_THROW(define_study({.name = "gill"}, 2), InputError);
+}
+
+// A finished run of `workload` as `ranks` x `threads`, `wall` seconds, `busy` lanes in items on average.
+Trial finished(const std::string& series, const std::string& workload, Layout layout, double wall, double busy,
+               const std::string& checksum = "c0ffee") {
+  Trial t;
+  t.config = {"x", series, layout, {}};
+  t.report.emplace();
+  auto& info = t.report->info;
+  info.ranks = layout.ranks;
+  info.threads_per_rank = layout.threads;
+  info.workload_description = workload;
+  info.wall_seconds = wall;
+  info.complete = true;
+  info.checksum = checksum;
+  t.report->overall.parallel = busy / layout.workers();
+  return t;
+}
+
+bool has(const Strings& lines, const std::string& text) {
+  return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
+}
+
+TEST(Conclude, SaysWhatLimitsEachSeries) {
+  std::vector<Trial> trials;
+  for (int n : {1, 2, 4, 8}) {
+    trials.push_back(finished("gil, threads", "gil", {1, n}, 1.0, 1.0));                // flat: the lock
+    trials.push_back(finished("spin, threads", "spin", {1, n}, 1.0 / std::min(n, 2), n));  // the CPUs
+    trials.push_back(finished("io, threads", "sleep", {1, n}, 1.0 / n, n));               // waits overlap
+  }
+  const auto lines = conclude(trials, 2);
+  EXPECT_TRUE(has(lines, "gil, threads: 1.00x at 8 workers against 1 (best 1.00x at 1), 1.0 of 8 workers inside "
+                         "an item on average: does not scale: about one worker per rank at a time is inside an "
+                         "item, so its threads take turns (a lock)")) << lines[0];
+  EXPECT_TRUE(has(lines, "spin, threads: 2.00x at 8 workers against 1 (best 2.00x at 2), 8.0 of 8 workers inside "
+                         "an item on average: limited by the 2 CPUs"));
+  EXPECT_TRUE(has(lines, "io, threads: 8.00x at 8 workers against 1 (best 8.00x at 8), 8.0 of 8 workers inside "
+                         "an item on average: scales past the 2 CPUs"));
+  EXPECT_TRUE(has(lines, "gil: checksum c0ffee in all 4 complete runs"));
+  EXPECT_TRUE(has(lines, "6 of 12 runs had more workers than the 2 CPUs"));
+  // A run stopped before its end is left out: its wall time is no speed.
+  auto stopped = finished("io, threads", "sleep", {1, 16}, 0.01, 16);
+  stopped.report->info.complete = false;
+  trials.push_back(stopped);
+  EXPECT_TRUE(has(conclude(trials, 2), "io, threads: 8.00x at 8 workers"));
+  trials.pop_back();
+  // On 8 CPUs the same spin numbers are not the CPUs' doing.
+  EXPECT_TRUE(has(conclude(trials, 8), "spin, threads: 2.00x at 8 workers against 1 (best 2.00x at 2), 8.0 of 8 "
+                                       "workers inside an item on average: does not scale within the 8 CPUs "
+                                       "although its workers were inside items"));
+}
+
+TEST(Conclude, SameWorkersComparesLayoutsAndFlagsDifferentChecksums) {
+  const std::vector<Trial> trials{finished("threads", "fib 30", {1, 4}, 2.0, 4),
+                                  finished("hybrid", "fib 30", {2, 2}, 1.5, 4),
+                                  finished("processes", "fib 30", {4, 1}, 3.0, 4, "bad")};
+  const auto lines = conclude(trials, 4);
+  EXPECT_TRUE(has(lines, "hybrid (2x2): wall 1.500 s"));
+  EXPECT_TRUE(has(lines, "fastest: x (1.500 s); slowest: x (3.000 s, 2.00x as long)"));
+  EXPECT_TRUE(has(lines, "fib 30: checksums DIFFER (bad, c0ffee): an item was lost or done twice"));
+  EXPECT_FALSE(has(lines, "oversubscribed"));
+}
+
 class Launch : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -170,8 +276,21 @@ TEST_F(Launch, ArgumentsReachTheProgramAsTheyAreWithTheEnvironment) {
 TEST_F(Launch, StopsAProgramThatOverrunsItsLimit) {
   const auto o = launch({{}, {"sleep", "30"}}, log("sleep.log"), 0.2);
   EXPECT_TRUE(o.stopped);
+  EXPECT_FALSE(o.requested);
   EXPECT_EQ(o.exit_code, 128 + SIGUSR1);
   EXPECT_LT(o.seconds, 5);
+}
+
+// A stop request (Ctrl-C on hybridscope) is process-wide and cannot be taken back: in a child process.
+TEST_F(Launch, ARequestedStopStopsTheProgramAndSaysSo) {
+  const auto path = log("asked.log");
+  EXPECT_EXIT(
+      {
+        stop::request(SIGINT);
+        const auto o = launch({{}, {"sleep", "30"}}, path, 60);
+        _exit(o.stopped && o.requested && o.exit_code == 128 + SIGUSR1 && o.seconds < 5 ? 0 : 3);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(Launch, EscalatesToSigkillWhenTheStopSignalIsIgnored) {
@@ -179,6 +298,29 @@ TEST_F(Launch, EscalatesToSigkillWhenTheStopSignalIsIgnored) {
   EXPECT_TRUE(o.stopped);
   EXPECT_EQ(o.exit_code, 128 + SIGKILL);
   EXPECT_LT(o.seconds, stop_grace_seconds() + 3);
+}
+
+// Dead or a zombie: what SIGKILL leaves until the parent reaps it.
+bool ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  const auto close = text.rfind(')');
+  return close == std::string::npos || text.substr(close + 2, 1) == "Z";
+}
+
+TEST_F(Launch, KillsStubbornProcessesInGroupsOfTheirOwnAsMpiexecStartsRanks) {
+  const auto pid_file = log("rank.pid");
+  const std::string rank = "echo $$ > '" + pid_file + "'; trap '' USR1 TERM; exec sleep 30";
+  const auto o = launch({{}, {"sh", "-c", "trap '' USR1 TERM; setsid sh -c \"$0\" & wait", rank}}, log("tree.log"), 0.1);
+  EXPECT_EQ(o.exit_code, 128 + SIGKILL);
+  std::ifstream in(pid_file);
+  pid_t pid = 0;
+  ASSERT_TRUE(in >> pid) << read(log("tree.log"));
+  // SIGKILL is sent before launch returns; the kernel ends the process right after.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!ended(pid) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_TRUE(ended(pid)) << "process " << pid << " in its own group survived";
+  if (!ended(pid)) ::kill(pid, SIGKILL);
 }
 
 TEST_F(Launch, NeverOverwritesALogAndNamesAMissingLauncher) {

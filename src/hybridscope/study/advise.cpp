@@ -13,8 +13,11 @@ namespace hybridscope::study {
 
 namespace {
 
-constexpr double kLoseFactor = 1.5;  // a trial taking 1.5x the best finished one has clearly lost
-constexpr double kLoseSlackS = 1.0;  // launches vary by about this much
+// A trial still running at twice the time of the best finished one, plus the seconds by which the
+// start of a launch varies (more ranks start more slowly, srun steps on a busy node by seconds), has
+// clearly lost.
+constexpr double kLoseFactor = 2.0;
+constexpr double kLoseSlackS = 2.0;
 constexpr double kSummaryS = 1.0;    // kept for writing the summary at the end
 constexpr double kShortestTrialS = 1.0;
 constexpr double kTieGap = 0.05;  // short trials on a shared machine vary by a few percent
@@ -59,41 +62,75 @@ std::string evidence(const analysis::Report& r) {
   return fmt::format("{:.1f} items/s, wall {:.3f} s, efficiency {:.3f} = load balance {:.3f} x communication "
                      "{:.3f}{}", r.items_per_second, r.info.wall_seconds, r.overall.parallel,
                      r.overall.load_balance, r.overall.communication,
-                     r.info.complete ? "" : fmt::format(" ({} of {} items: stopped at its share of the budget)",
+                     r.info.complete ? "" : fmt::format(" ({} of {} items: stopped before its end)",
                                                         r.info.items_done, r.info.items_planned));
 }
 
-std::vector<std::string> recommendation(const Setup& setup, const std::vector<Trial>& trials,
-                                        const std::vector<Configuration>& configurations, const Choice& choice) {
+// How far behind the best the second is. A run stopped at its share of the budget may show more
+// items/s over the part it did, but it took longer than the complete best run.
+std::string runner_up(const Trial& best, const Trial& second) {
+  const double gap = 1 - second.report->items_per_second / best.report->items_per_second;
+  const auto name = fmt::format("runner-up    {} ({})", describe(second.config.layout), second.config.series);
+  if (gap < 0 && best.report->info.complete && !second.report->info.complete)
+    return fmt::format("{}: did not finish within {:.1f} s; the recommended run took {:.1f} s", name,
+                       second.outcome.seconds, best.outcome.seconds);
+  return fmt::format("{}: {:.1f}% fewer items/s{}", name, 100 * gap,
+                     gap < kTieGap ? " (a tie within measurement noise: either will do)" : "");
+}
+
+// The recommended layout as a command line for mpirun and for srun, to copy.
+std::vector<std::string> command_lines(const Setup& setup, const Configuration& best) {
   std::vector<std::string> out;
-  if (!choice.best)
-    return {"no recommendation: no trial did an item within the budget; raise --budget or lower the items "
-            "(--set items=N)"};
-  const Trial& best = trials[*choice.best];
-  out.push_back(fmt::format("recommended  {} ({}): {}", describe(best.config.layout), best.config.series,
-                            evidence(*best.report)));
-  for (const auto& warning : best.report->warnings) out.push_back("warning      " + warning);
-  if (choice.runner_up) {
-    const Trial& second = trials[*choice.runner_up];
-    const double gap = 1 - second.report->items_per_second / best.report->items_per_second;
-    out.push_back(fmt::format("runner-up    {} ({}): {:.1f}% fewer items/s{}", describe(second.config.layout),
-                              second.config.series, 100 * gap,
-                              gap < kTieGap ? " (a tie within measurement noise: either will do)" : ""));
-  }
-  const auto program = run_program("hybridscope", best.config, "");
+  const auto program = run_program("hybridscope", best, "");
   for (const Launcher& l : {Launcher{LauncherKind::mpiexec, "mpirun"}, Launcher{LauncherKind::srun, "srun"}})
-    out.push_back(fmt::format("{:<12} {}", l.program, shell_line(launch_command(l, best.config.layout, setup.cpus, program))));
-  for (std::size_t i = trials.size(); i < configurations.size(); ++i)
-    out.push_back(fmt::format("not tried    {} ({}): the budget was spent", describe(configurations[i].layout),
-                              configurations[i].series));
+    out.push_back(fmt::format("{:<12} {}", l.program, shell_line(launch_command(l, best.layout, setup.cpus, program))));
   return out;
+}
+
+std::vector<std::string> recommendation(const std::vector<Trial>& trials, const Choice& choice) {
+  if (!choice.best)
+    return {stop::requested() ? "no recommendation: hybridscope was asked to stop before a trial did an item"
+                              : "no recommendation: no trial did an item within the budget; raise --budget or "
+                                "lower the items (--set items=N)"};
+  const Trial& best = trials[*choice.best];
+  std::vector<std::string> out{fmt::format("recommended  {} ({}): {}", describe(best.config.layout),
+                                           best.config.series, evidence(*best.report))};
+  for (const auto& warning : best.report->warnings) out.push_back("warning      " + warning);
+  if (choice.runner_up) out.push_back(runner_up(best, trials[*choice.runner_up]));
+  return out;
+}
+
+// The candidates that did not run, and why.
+std::vector<std::string> not_tried(const std::vector<Trial>& trials, const std::vector<Configuration>& configurations) {
+  std::vector<std::string> out;
+  for (std::size_t i = trials.size(); i < configurations.size(); ++i)
+    out.push_back(fmt::format("not tried    {} ({}): {}", describe(configurations[i].layout),
+                              configurations[i].series,
+                              stop::requested() ? "hybridscope was asked to stop" : "the budget was spent"));
+  return out;
+}
+
+Summary summarise(const Setup& setup, const std::string& title, int workers, const std::vector<Trial>& trials,
+                  const std::vector<Configuration>& configurations) {
+  const Choice choice = choose(trials);
+  Summary summary{title, recommendation(trials, choice), {}};
+  if (choice.best) {
+    summary.recommended = trials[*choice.best].config.layout;
+    for (const auto& line : command_lines(setup, trials[*choice.best].config)) summary.conclusions.push_back(line);
+  }
+  for (const auto& line : not_tried(trials, configurations)) summary.conclusions.push_back(line);
+  if (workers > setup.cpus)
+    summary.conclusions.push_back(fmt::format("the {} workers share {} CPUs: every trial ran oversubscribed and unbound",
+                                              workers, setup.cpus));
+  return summary;
 }
 
 }  // namespace
 
 TrialLimit trial_limit(double budget_left_s, int trials_left, std::optional<double> best_s) {
   TrialLimit limit{budget_left_s / std::max(1, trials_left), false};
-  if (best_s && *best_s * kLoseFactor + kLoseSlackS < limit.seconds) limit = {*best_s * kLoseFactor + kLoseSlackS, true};
+  const double losing_s = best_s ? *best_s * kLoseFactor + kLoseSlackS : limit.seconds;
+  if (losing_s < limit.seconds) limit = {losing_s, true};
   return limit;
 }
 
@@ -125,12 +162,7 @@ void advise(const AdviseOptions& options) {
   fmt::print("{}\n{} CPUs, launcher {}\n\n", title, setup.cpus, setup.launcher.program);
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto trials = run_trials(setup, configurations, options.budget_s - setup_s);
-  const Choice choice = choose(trials);
-  Summary summary{title, recommendation(setup, trials, configurations, choice), {}};
-  if (choice.best) summary.recommended = trials[*choice.best].config.layout;
-  if (workers > setup.cpus)
-    summary.conclusions.push_back(fmt::format("the {} workers share {} CPUs: every trial ran oversubscribed and unbound",
-                                              workers, setup.cpus));
+  const auto summary = summarise(setup, title, workers, trials, configurations);
   write_results(setup, trials, summary, false);
 }
 

@@ -26,8 +26,8 @@ struct TrialLimit {
 };
 
 // How long the next trial may run before it is stopped: its fair share of what is left of the
-// budget, and once a trial finished, no longer than kLoseFactor x the best finished trial (plus a
-// second for launch noise), beyond which it has clearly lost.
+// budget, and once a trial finished, no longer than twice the best finished trial plus 2 s (for
+// launches that start more slowly), beyond which it has clearly lost.
 TrialLimit trial_limit(double budget_left_s, int trials_left, std::optional<double> best_s);
 
 struct Choice {

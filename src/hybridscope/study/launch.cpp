@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sched.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,8 +13,12 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string_view>
 #include <thread>
 
@@ -122,6 +127,39 @@ pid_t spawn(const Command& command, const std::string& log_path) {
   return pid;
 }
 
+// The processes below `root`, from /proc: mpiexec starts every rank in a process group of its own,
+// so a signal to the launcher's group does not reach them.
+std::vector<pid_t> descendants(pid_t root) {
+  std::vector<std::pair<pid_t, pid_t>> parent_of;  // (pid, ppid)
+  std::error_code error;  // processes come and go while the folder is read
+  for (std::filesystem::directory_iterator it("/proc", error), end; !error && it != end; it.increment(error)) {
+    const auto name = it->path().filename().string();
+    if (!std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      continue;
+    std::ifstream stat(it->path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto close = text.rfind(')');  // the command name may hold spaces and parentheses
+    pid_t pid = 0, ppid = 0;
+    char state = 0;
+    if (close != std::string::npos && std::sscanf(text.c_str(), "%d", &pid) == 1 &&
+        std::sscanf(text.c_str() + close + 1, " %c %d", &state, &ppid) == 2)
+      parent_of.emplace_back(pid, ppid);
+  }
+  std::vector<pid_t> out{root};
+  for (std::size_t i = 0; i < out.size(); ++i)
+    for (const auto& [pid, ppid] : parent_of)
+      if (ppid == out[i]) out.push_back(pid);
+  out.erase(out.begin());
+  return out;
+}
+
+// The last resort: the launcher's group and every process below it.
+void kill_all(pid_t launcher) {
+  const auto below = descendants(launcher);
+  ::kill(-launcher, SIGKILL);
+  for (pid_t pid : below) ::kill(pid, SIGKILL);
+}
+
 int shell_exit_code(int status) {
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
@@ -149,6 +187,27 @@ Launcher pick_launcher(const std::string& program) {
   else if (from_env && *from_env)
     launcher.program = from_env;
   return launcher;
+}
+
+void check_launcher(const Launcher& launcher) {
+  const auto executable = [](const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+  };
+  const auto& program = launcher.program;
+  const bool by_path = program.find('/') != std::string::npos;
+  bool found = by_path && executable(program);
+  const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  for (std::size_t at = 0; !found && !by_path && at <= path.size();) {
+    const auto colon = std::min(path.find(':', at), path.size());
+    const auto dir = path.substr(at, colon - at);
+    found = executable((dir.empty() ? "." : dir) + "/" + program);
+    at = colon + 1;
+  }
+  if (!found)
+    throw InputError(fmt::format("launcher '{}' not found (accepted: {} on PATH, or its path in --launcher or "
+                                 "HYBRIDSCOPE_LAUNCHER)", program,
+                                 launcher.kind == LauncherKind::srun ? "srun" : "mpiexec"));
 }
 
 int available_cpus() {
@@ -204,8 +263,9 @@ Outcome launch(const Command& command, const std::string& log_path, double limit
     if (ended < 0 && errno != EINTR) throw Error(fmt::format("waiting for '{}': {}", command.argv[0], std::strerror(errno)));
     const bool asked = step == 0 && stop::requested();
     if (step < std::size(kStopSteps) && (elapsed >= next_signal_at || asked)) {
+      if (step == 0) outcome.requested = asked;
       const auto& s = kStopSteps[step++];
-      ::kill(s.signal == SIGKILL ? -pid : pid, s.signal);
+      s.signal == SIGKILL ? kill_all(pid) : void(::kill(pid, s.signal));
       outcome.stopped = true;
       next_signal_at = elapsed + s.then_wait_s;
     }

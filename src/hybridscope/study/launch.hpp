@@ -31,6 +31,9 @@ struct Launcher {
 // (the --launcher option), else $HYBRIDSCOPE_LAUNCHER, replaces the launcher's path.
 Launcher pick_launcher(const std::string& program);
 
+// Throws InputError unless the launcher's program is an executable file, by path or on PATH.
+void check_launcher(const Launcher& launcher);
+
 // The CPUs runs may use: the allocation's on this node ($SLURM_CPUS_ON_NODE inside Slurm), else
 // the CPUs this process may run on.
 int available_cpus();
@@ -55,6 +58,7 @@ struct Outcome {
   int exit_code = 0;     // 128 + N when ended by signal N, as a shell reports it
   double seconds = 0;    // from spawn to exit
   bool stopped = false;  // asked to stop: its time limit passed or a stop was requested
+  bool requested = false;  // stopped because hybridscope itself was asked to stop, not by its limit
 };
 
 // Runs `command` with stdin from /dev/null and stdout and stderr to `log_path`, a new file. Once

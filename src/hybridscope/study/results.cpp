@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -28,18 +29,23 @@ std::string timeline_of(const Setup& setup, const Configuration& c) { return in_
 std::string log_of(const Setup& setup, const Configuration& c) { return in_folder(setup, c.name + ".log"); }
 
 constexpr const char* kSummaryFiles[] = {"summary.txt", "summary.json", "compare.svg"};
+constexpr double kBusyLoadPerCpu = 0.25;  // a load average above this per CPU means other work was running
 
-// The last non-empty line of a launcher log: usually the error.
-std::string last_line(const std::string& path) {
+// The line of a launcher log that says what went wrong: hybridscope's "error:" line, else the first
+// line of text (Open MPI's messages begin with what happened).
+std::string what_failed(const std::string& path) {
   std::ifstream in(path);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (line.find_first_not_of(" \t-") != std::string::npos) last = line;
-  return last;
+  std::string line, first;
+  while (std::getline(in, line)) {
+    if (line.find("error") != std::string::npos || line.find("Error") != std::string::npos) return line;
+    if (first.empty() && line.find_first_not_of(" \t-*=") != std::string::npos) first = line;
+  }
+  return first;
 }
 
 std::string stop_note(const Trial& t) {
   if (!t.outcome.stopped) return "";
+  if (t.outcome.requested) return "stopped: hybridscope was asked to stop";
   return t.lost ? "stopped: clearly slower than the best finished run" : "stopped at its time limit";
 }
 
@@ -66,11 +72,40 @@ std::vector<analysis::Report> reports_of(const std::vector<Trial>& trials) {
   return reports;
 }
 
+// The 1-minute load average from /proc/loadavg, or -1.
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  return in >> load ? load : -1;
+}
+
+// Other processes on the CPUs slow CPU-bound runs down unevenly: the numbers are not the layouts' alone.
+std::string load_note(const Setup& setup) {
+  if (setup.load_average < kBusyLoadPerCpu * setup.cpus) return "";
+  return fmt::format("the machine was busy: load average {:.2f} on {} CPUs before the first run; other "
+                     "processes competed for the CPUs, so CPU-bound numbers are lower and noisier than on an "
+                     "idle machine\n", setup.load_average, setup.cpus);
+}
+
+// One table per workload, so that speedups are against a run of the same work.
+std::vector<std::vector<analysis::Report>> by_workload(const std::vector<analysis::Report>& reports) {
+  std::vector<std::vector<analysis::Report>> out;
+  for (const auto& r : reports) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& group) {
+      return group.front().info.workload_description == r.info.workload_description;
+    });
+    if (it == out.end()) it = out.insert(out.end(), std::vector<analysis::Report>{});
+    it->push_back(r);
+  }
+  return out;
+}
+
 std::string summary_text(const Setup& setup, const std::vector<Trial>& trials, const Summary& summary) {
-  std::string out = fmt::format("{}\n{} CPUs, launcher {}\n\n", summary.title, setup.cpus, setup.launcher.program);
+  std::string out = fmt::format("{}\n{} CPUs, launcher {}\n{}\n", summary.title, setup.cpus, setup.launcher.program,
+                                load_note(setup));
   for (const auto& line : summary.conclusions) out += line + "\n";
-  const auto reports = reports_of(trials);
-  if (!reports.empty()) out += "\n" + analysis::compare_table(reports);
+  for (const auto& same_work : by_workload(reports_of(trials)))
+    out += fmt::format("\n{}\n{}", same_work.front().info.workload_description, analysis::compare_table(same_work));
   for (const auto& t : trials) out += footnote(t);
   return out;
 }
@@ -87,6 +122,7 @@ nlohmann::json trial_json(const Setup& setup, const Trial& t) {
           {"exit_code", t.outcome.exit_code},
           {"launch_seconds", t.outcome.seconds},
           {"stopped", t.outcome.stopped},
+          {"stop_requested", t.outcome.requested},
           {"lost", t.lost},
           {"report", t.report ? nlohmann::json::parse(analysis::to_json(*t.report)) : nlohmann::json()}};
 }
@@ -97,16 +133,23 @@ std::string summary_json(const Setup& setup, const std::vector<Trial>& trials, c
   nlohmann::json recommended;
   if (summary.recommended)
     recommended = {{"ranks", summary.recommended->ranks}, {"threads", summary.recommended->threads}};
-  const nlohmann::json out = {{"title", summary.title},       {"cpus", setup.cpus},
-                              {"launcher", setup.launcher.program}, {"conclusions", summary.conclusions},
-                              {"recommended", recommended},   {"runs", runs}};
+  const nlohmann::json out = {{"title", summary.title},
+                              {"cpus", setup.cpus},
+                              {"load_average", setup.load_average},
+                              {"launcher", setup.launcher.program},
+                              {"conclusions", summary.conclusions},
+                              {"recommended", recommended},
+                              {"runs", runs}};
   return out.dump(2) + "\n";
 }
 
 }  // namespace
 
 Setup make_setup(const std::string& launcher, const std::string& folder) {
-  return {pick_launcher(launcher), available_cpus(), folder, fs::read_symlink("/proc/self/exe").string()};
+  const auto picked = pick_launcher(launcher);
+  check_launcher(picked);
+  return {picked, available_cpus(), folder, fs::read_symlink("/proc/self/exe").string(),
+          load_average()};
 }
 
 std::string default_folder(const std::string& what) {
@@ -153,7 +196,7 @@ Trial run_trial(const Setup& setup, const Configuration& c, double limit_s) {
   if (!t.outcome.stopped && t.outcome.exit_code != 0) {
     fmt::print("failed\n");
     throw Error(fmt::format("{} failed with exit code {}: {} (all of the launcher's output: {})", c.name,
-                            t.outcome.exit_code, last_line(log_of(setup, c)), log_of(setup, c)));
+                            t.outcome.exit_code, what_failed(log_of(setup, c)), log_of(setup, c)));
   }
   if (fs::exists(timeline_of(setup, c)))
     t.report = analysis::analyse(analysis::load_timeline(timeline_of(setup, c), analysis::Load::summary));

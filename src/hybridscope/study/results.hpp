@@ -24,9 +24,11 @@ struct Setup {
   int cpus = 1;
   std::string folder;
   std::string exe;  // this hybridscope executable, which the launches run
+  double load_average = -1;  // of the machine over the minute before, when known
 };
 
-// The launcher (--launcher), the CPUs and this executable; `folder` is where results go.
+// The launcher (--launcher), the CPUs, this executable and the machine's load before any launch;
+// `folder` is where results go.
 Setup make_setup(const std::string& launcher, const std::string& folder);
 
 // "hybridscope-<what>-<UTC time>" in the current directory.

@@ -23,7 +23,7 @@ struct Sizes {
 };
 
 std::string seconds_per_item(double seconds, double scale) {
-  return fmt::format("workload.seconds={}", seconds * scale);
+  return fmt::format("workload.seconds={:g}", seconds * scale);
 }
 
 Configuration configuration(const std::string& stem, const std::string& series, Layout layout,
@@ -63,9 +63,11 @@ std::vector<Configuration> cpu_vs_io(const Sizes& s) {
   return out;
 }
 
-// fib(30) by default; fib(n + 1) takes the golden ratio times as long as fib(n), so --scale moves n.
+// The classic is fib(30) in CPython, about 0.3 s per item; in C++ fib(30) takes 2 ms, which the
+// start of a run would swamp, so the study computes fib(40), about 0.3 s here. fib(n + 1) takes the
+// golden ratio times as long as fib(n), so --scale moves n.
 std::vector<Configuration> fib(const Sizes& s) {
-  const long n = 30 + std::lround(std::log(s.scale) / std::log((1 + std::sqrt(5.0)) / 2));
+  const long n = 40 + std::lround(std::log(s.scale) / std::log((1 + std::sqrt(5.0)) / 2));
   std::vector<Configuration> out;
   for (const auto& layout : layouts_of(s.workers(4, 4)))
     out.push_back(configuration("fib", layout_kind(layout), layout,
@@ -96,7 +98,8 @@ const Definition kDefinitions[] = {
             "threads scale too", gil},
     {"cpu-vs-io", "CPU-bound (spin) and waiting (sleep) items with 1-64 workers as threads and as "
                   "processes: waiting keeps scaling past the CPUs, CPU work stops at the CPU count", cpu_vs_io},
-    {"fib", "4 items of fib(30) as threads only, processes only and hybrid", fib},
+    {"fib", "4 items of fib(40) (in C++ as long as CPython's classic fib(30)) as threads only, processes "
+            "only and hybrid", fib},
     {"imbalance", "irregular items (lognormal costs) under each distribution strategy: static splits "
                   "leave ranks idle at the end, dynamic and guided keep them busy", imbalance},
 };
@@ -106,17 +109,23 @@ struct Scaling {
   double best;     // the best speedup of the series
   int most;        // workers of that run
   int base;        // workers of the run the speedups are against
+  double lanes;    // workers inside an item on average in the run with the most workers
+  int ranks;       // of that run
 };
 
-// Whether a series scaled, and if not, whether the CPUs or something else (a lock) stopped it.
+// Whether a series scaled, and if not, what stopped it: workers taking turns (about one per rank
+// inside an item: a lock); the CPUs; or workers that were all inside items but slower.
 std::string verdict(const Scaling& s, int cpus) {
   if (s.at_most >= 0.5 * s.most / s.base)
     return s.most > cpus ? fmt::format("scales past the {} CPUs: its items wait rather than compute", cpus)
                          : "scales";
+  if (s.most > s.ranks && s.lanes < 1.5 * s.ranks)
+    return "does not scale: about one worker per rank at a time is inside an item, so its threads take turns "
+           "(a lock)";
   if (s.most > cpus && s.best >= 0.6 * std::min(s.most, cpus) / s.base)
     return fmt::format("limited by the {} CPUs: no faster beyond {} workers", cpus, cpus);
-  return fmt::format("does not scale, not even within the {} CPUs: something other than the CPUs (a lock) "
-                     "serialises the work", cpus);
+  return fmt::format("does not scale within the {} CPUs although its workers were inside items: the items ran "
+                     "slower (other processes on the CPUs, or a shared resource such as memory)", cpus);
 }
 
 // Workers inside an item on average: mean useful time / wall = parallel efficiency x workers.
@@ -126,7 +135,7 @@ double lanes_in_items(const analysis::Report& r) { return r.overall.parallel * r
 const analysis::Report* baseline(const std::vector<Trial>& trials, const std::string& workload) {
   const analysis::Report* base = nullptr;
   for (const auto& t : trials)
-    if (t.report && t.report->info.workload_description == workload &&
+    if (t.report && t.report->info.complete && t.report->info.workload_description == workload &&
         (!base || t.report->info.workers() < base->info.workers()))
       base = &*t.report;
   return base;
@@ -145,16 +154,17 @@ std::string series_line(const std::string& series, std::vector<const analysis::R
   };
   const auto* best = *std::max_element(runs.begin(), runs.end(),
                                        [&](auto* a, auto* b) { return speedup(a) < speedup(b); });
-  const Scaling s{speedup(&last), speedup(best), last.info.workers(), base.info.workers()};
+  const Scaling s{speedup(&last), speedup(best), last.info.workers(), base.info.workers(), lanes_in_items(last),
+                  last.info.ranks};
   return fmt::format("{}: {:.2f}x at {} workers against {} (best {:.2f}x at {}), {:.1f} of {} workers inside an "
                      "item on average: {}", series, s.at_most, s.most, s.base, s.best, best->info.workers(),
-                     lanes_in_items(last), s.most, verdict(s, cpus));
+                     s.lanes, s.most, verdict(s, cpus));
 }
 
 std::vector<std::string> series_lines(const std::vector<Trial>& trials, int cpus) {
   std::vector<std::pair<std::string, std::vector<const analysis::Report*>>> series;  // in study order
   for (const auto& t : trials) {
-    if (!t.report) continue;
+    if (!t.report || !t.report->info.complete) continue;  // the wall time of a stopped run is no speed
     auto it = std::find_if(series.begin(), series.end(), [&](auto& s) { return s.first == t.config.series; });
     if (it == series.end()) it = series.insert(series.end(), {t.config.series, {}});
     it->second.push_back(&*t.report);
@@ -217,7 +227,7 @@ std::vector<std::string> study_names() {
 Study define_study(const StudyOptions& options, int cpus) {
   for (const auto& d : kDefinitions)
     if (options.name == d.name) {
-      const Sizes sizes{options.scale, options.max_workers > 0 ? options.max_workers : 4 * cpus, cpus};
+      const Sizes sizes{options.scale, options.max_workers, cpus};
       return {d.name, d.shows, d.configurations(sizes)};
     }
   throw InputError(fmt::format("unknown study '{}' (accepted: {})", options.name, fmt::join(study_names(), ", ")));
