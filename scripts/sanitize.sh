@@ -8,13 +8,13 @@
 #  2. build-tsan: clang with ThreadSanitizer, LLVM's libomp and its TSan tool Archer; the threaded
 #     code: unit tests, the MPI tests at 1 rank, and the executable on every workload kind.
 # Environment knobs:
-#   HYBRIDSCOPE_FUZZ_SECONDS    seconds each fuzz target runs (default 60)
+#   HYBRIDSCOPE_FUZZ_SECONDS    seconds each fuzz target runs (default 30)
 #   HYBRIDSCOPE_SANITIZE_PARTS  which parts run (default "asan tsan")
 #   HYBRIDSCOPE_SANITIZE_JOBS   parallel build and test jobs (default: the number of cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fuzz_seconds=${HYBRIDSCOPE_FUZZ_SECONDS:-60}
+fuzz_seconds=${HYBRIDSCOPE_FUZZ_SECONDS:-30}
 parts=${HYBRIDSCOPE_SANITIZE_PARTS:-asan tsan}
 jobs=${HYBRIDSCOPE_SANITIZE_JOBS:-$(nproc)}
 # -O1 as the sanitizer manuals advise: 40 % less compile time than -O2, and line tables are all

@@ -1,6 +1,11 @@
 # Shared by the fault tests: start a 2-rank x 2-thread run in the background and find its ranks.
 # Expects $exe, $mpiexec and $work; sets $launcher (mpiexec's pid) and $ranks (the ranks' pids).
 
+# Sanitized builds start and run 2-3 times slower (cmake/sanitizers.cmake sets the factor): the
+# CPU burnt before a signal and the bounds on the time to exit scale with it.
+time_factor=${HYBRIDSCOPE_TEST_TIME_FACTOR:-1}
+exit_bound=$((10 * time_factor))
+
 # CPU time (in clock ticks) used so far by the given processes.
 cpu_ticks() {
   local total=0 pid fields

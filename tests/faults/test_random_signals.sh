@@ -39,7 +39,7 @@ for round in $(seq "$rounds"); do
   kill -s "$signal" $ranks 2>/dev/null
   wait_launcher
   what="round $round: SIG$signal after $delay_ms ms"
-  [ "$seconds" -le 10 ] || { echo "FAIL: $what: exit took $seconds s"; status=1; }
+  [ "$seconds" -le $exit_bound ] || { echo "FAIL: $what: exit took $seconds s"; status=1; }
   if ! /usr/bin/python3 "$check_timeline" "$name.h5" --ranks 2 --threads 2 --stopped-by "SIG$signal" \
       >"$name.check"; then
     echo "FAIL: $what: $(cat "$name.check")"; cat "$name.log"; status=1; continue

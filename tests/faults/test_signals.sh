@@ -18,14 +18,14 @@ stop_run() {
   while [ "$1" != "--" ]; do check+=("$1"); shift; done
   shift
   start_run "$work/$name" "$@"
-  if ! wait_for_cpu "$work/$name" "$(getconf CLK_TCK)"; then
+  if ! wait_for_cpu "$work/$name" $(($(getconf CLK_TCK) * time_factor)); then
     echo "FAIL: $name: the ranks never started: $(cat "$work/$name.log")"; status=1; return
   fi
   # shellcheck disable=SC2086
   kill -s "$signal" $ranks
   wait_launcher
   local expected=$((128 + $(kill -l "$signal")))
-  [ "$seconds" -le 10 ] || { echo "FAIL: $name: exit took $seconds s"; status=1; }
+  [ "$seconds" -le $exit_bound ] || { echo "FAIL: $name: exit took $seconds s"; status=1; }
   # mpiexec reports the first non-zero exit code of a rank.
   [ $code -eq $expected ] || { echo "FAIL: $name: exit code $code, expected $expected: $(cat "$work/$name.log")"; status=1; }
   no_partial_files || { echo "FAIL: $name: a partial file was left"; status=1; }

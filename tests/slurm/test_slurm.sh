@@ -81,9 +81,10 @@ hybrid=$(submit "$templates/hybrid.sbatch" "$input" "${args[@]}")
 compare=$(submit "$templates/compare-layouts.sbatch" "$input" "${args[@]}")
 # Time limit: Slurm sends USR1 (the templates' --signal) 45 s before the 2 min limit, or up to 60 s
 # earlier (sbatch(1): "the resolution of event handling"), so never in the first 15 s, while the step
-# may still be starting.
-limited=$(submit --time=2 --signal=USR1@45 "$templates/threads-only.sbatch" "$input" \
-  --set items=10000000 --set workload.n=27)
+# may still be starting. Its items wait (1 s each, far more than fit) rather than compute, so that the
+# two minutes leave the CPUs to the other tests.
+limited=$(submit --time=2 --signal=USR1@45 "$templates/threads-only.sbatch" \
+  "$prefix/share/hybridscope/inputs/io_sleep.toml" --set items=100000)
 # advise inside one allocation of 4 CPUs: a small input and a 30 s budget, so that it adds little time.
 advise_budget=30
 advise=$(submit "$templates/advise.sbatch" "$input" "${args[@]}" --budget "$advise_budget")
