@@ -91,17 +91,20 @@ void Handle::close(std::string_view what) {
   if (id >= 0 && closer_) check(closer_(id), what);
 }
 
-void Handle::close_all(MPI_Comm comm, std::string_view what) {
-  const hid_t id = id_;
-  id_ = -1;
-  check_all(comm, id >= 0 && closer_ ? closer_(id) : herr_t{0}, what);
-}
-
 Handle create_file(const std::string& path, MPI_Comm comm) {
   // HDF5 prints its error stack to stderr by default; we report it in our own one line instead.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   Handle access(check(H5Pcreate(H5P_FILE_ACCESS), "create file access list"), H5Pclose);
-  check(H5Pset_fapl_mpio(access.get(), comm, MPI_INFO_NULL), "set MPI-IO file access");
+  // ROMIO's data-sieving writes lock the region they rewrite (fcntl) and, when the write fails on
+  // a full disk, return without unlocking it: the next rank to write there waited in fcntl forever
+  // (tests/faults/test_disk_full.sh). Without data sieving no write takes a lock; OMPIO ignores
+  // the hint. HDF5 copies the info, so it is freed at once.
+  MPI_Info hints = MPI_INFO_NULL;
+  MPI_Info_create(&hints);
+  MPI_Info_set(hints, "romio_ds_write", "disable");
+  const herr_t set = H5Pset_fapl_mpio(access.get(), comm, hints);
+  MPI_Info_free(&hints);
+  check(set, "set MPI-IO file access");
   // Metadata reads and writes by all ranks together: no rank reads the file alone at open.
   check(H5Pset_all_coll_metadata_ops(access.get(), true), "set collective metadata reads");
   check(H5Pset_coll_metadata_write(access.get(), true), "set collective metadata writes");
@@ -333,9 +336,9 @@ Handle Table::add_column(const std::string& name, hid_t type, std::string_view u
   // Chunks are written whole and once; skip filling them with a value first.
   check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "set fill time");
   check(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_INCR), "set allocation time");
-  Handle dataset(check_all(comm_, H5Dcreate2(group_.get(), name.c_str(), type, space.get(), H5P_DEFAULT,
-                                             create.get(), H5P_DEFAULT),
-                           fmt::format("create dataset '{}'", name)),
+  Handle dataset(check(H5Dcreate2(group_.get(), name.c_str(), type, space.get(), H5P_DEFAULT,
+                                  create.get(), H5P_DEFAULT),
+                       fmt::format("create dataset '{}'", name)),
                  H5Dclose);
   if (!unit.empty()) set_attribute(dataset.get(), "unit", unit);
   return dataset;
@@ -353,8 +356,7 @@ void Table::write(hid_t column, hid_t type, std::uint64_t first, std::uint64_t c
   const hsize_t memory_size[1] = {std::max<hsize_t>(count, 1)};
   Handle memory_space(check(H5Screate_simple(1, memory_size, nullptr), "create memory space"), H5Sclose);
   if (count == 0) check(H5Sselect_none(memory_space.get()), "select no memory");
-  check_all(comm_, H5Dwrite(column, type, memory_space.get(), file_space.get(), transfer_.get(), data),
-            "write rows");
+  check(H5Dwrite(column, type, memory_space.get(), file_space.get(), transfer_.get(), data), "write rows");
 }
 
 void Table::strings(const std::string& name, const std::vector<std::string>& values) {
@@ -367,7 +369,7 @@ void Table::strings(const std::string& name, const std::vector<std::string>& val
   auto type = string_type(width);
   auto dataset = add_column(name, type.get());
   write(dataset.get(), type.get(), 0, values.size(), packed.data());
-  dataset.close_all(comm_, fmt::format("close dataset '{}'", name));
+  dataset.close(fmt::format("close dataset '{}'", name));
 }
 
 }  // namespace hybridscope::h5

@@ -24,9 +24,11 @@ public:
 template <typename Status>
 Status check(Status status, std::string_view what);
 
-// The same for a call every rank of comm makes together: all ranks learn whether any failed and all
-// throw the first failing rank's message, so that no rank goes on to the next collective call alone
-// (one rank hitting a full disk must not leave the others waiting forever).
+// The same for a call every rank of comm makes together and that fails on all ranks or none (the
+// file's creation): all ranks learn whether any failed and all throw the first failing rank's
+// message. Not for writes and closes: when one of those fails on some ranks only (a full disk), the
+// others are already inside HDF5's next collective call, where no agreement can reach them; the
+// writer then ends the job (timeline::write).
 template <typename Status>
 Status check_all(MPI_Comm comm, Status status, std::string_view what);
 
@@ -46,8 +48,6 @@ public:
   void release() noexcept { id_ = -1; }
   // Closes now, reporting a failure (a file's close is where buffered data reaches the disk).
   void close(std::string_view what);
-  // The same, collectively: for objects of a file open on every rank of comm.
-  void close_all(MPI_Comm comm, std::string_view what);
 
 private:
   void reset() noexcept;
@@ -106,7 +106,7 @@ public:
     static_assert(std::is_arithmetic_v<T>);
     auto dataset = add_column(name, native_type<T>(), unit);
     write(dataset.get(), native_type<T>(), 0, values.size(), values.data());
-    dataset.close_all(comm_, "close dataset '" + name + "'");
+    dataset.close("close dataset '" + name + "'");
   }
   // Fixed-length strings as wide as the longest on any rank.
   void strings(const std::string& name, const std::vector<std::string>& values);

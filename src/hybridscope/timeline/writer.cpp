@@ -252,12 +252,13 @@ void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
       }
     });
   while (done_batches < batches) flush();  // the last partial batch, then empty ones
-  for (auto& column : columns) column.close_all(comm, "close an interval column");
+  for (auto& column : columns) column.close("close an interval column");
 }
 
-// A write failed with the file open. Closing it is collective and, after a failed write, can
-// wait forever for ranks whose MPI-IO state differs (seen with ROMIO on a full disk), so this
-// rank removes the partial file, says why, and ends the whole job.
+// A write or close failed on this rank with the file open. The other ranks may have succeeded and
+// be waiting inside HDF5's next collective call (seen with ROMIO on a full disk), where neither an
+// agreement nor a collective close can reach them: this rank removes the partial file, says why,
+// and ends the whole job.
 [[noreturn]] void abandon(MPI_Comm comm, const std::string& path, h5::Handle file, const std::string& why) {
   file.release();
   ::unlink(path.c_str());
@@ -282,14 +283,14 @@ void write(MPI_Comm comm, const std::string& path, const RunResult& result, cons
       write_clock(file.get(), comm, result);
       write_environment(file.get(), comm);
       write_intervals(file.get(), comm, result);
-      file.close_all(comm, fmt::format("close '{}'", path));
+      file.close(fmt::format("close '{}'", path));
     } catch (const std::exception& e) {
       abandon(comm, path, std::move(file), e.what());
     }
   } catch (const std::exception& e) {
     failure = e.what();
   }
-  // An HDF5 failure is usually collective already; this makes sure no rank is left waiting.
+  // Only the file's creation fails here, and on every rank (h5::check_all); this ends them together.
   mpi::raise_if_any_failed(comm, failure);
   verify(comm, path);
 }
