@@ -66,6 +66,13 @@ if(HYBRIDSCOPE_SANITIZE)
   # tests that bound a duration (CPU burnt before a signal, "exits within 10 s") scale it by this.
   list(APPEND HYBRIDSCOPE_SANITIZER_ENV
        "HYBRIDSCOPE_TEST_TIME_FACTOR=set:${HYBRIDSCOPE_SANITIZE_TIMEOUT_FACTOR}")
+  # The same environment, for sanitized runs outside ctest (scripts/sanitize.sh sources it).
+  set(env_script "")
+  foreach(entry IN LISTS HYBRIDSCOPE_SANITIZER_ENV)
+    string(REGEX REPLACE "^([^=]+)=set:(.*)$" "export \\1='\\2'\n" line "${entry}")
+    string(APPEND env_script "${line}")
+  endforeach()
+  file(WRITE ${PROJECT_BINARY_DIR}/sanitizers/env.sh "${env_script}")
 endif()
 
 if(HYBRIDSCOPE_FUZZ)

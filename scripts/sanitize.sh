@@ -63,14 +63,6 @@ asan() {
     -j "$jobs"
 }
 
-# The TSan runs' environment, as the build's tests get it from cmake/sanitizers.cmake.
-tsan_env() {
-  local archer
-  archer=$(sed -n 's/^HYBRIDSCOPE_ARCHER:FILEPATH=//p' build-tsan/CMakeCache.txt)
-  export TSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/tsan.supp:halt_on_error=1:ignore_noninstrumented_modules=1:second_deadlock_stack=1"
-  export OMP_TOOL_LIBRARIES=$archer
-}
-
 # TSan cannot see into GCC's libgomp: make sure the build took LLVM's libomp.
 check_libomp() {
   local libs
@@ -130,7 +122,9 @@ tsan() {
   check "TSan MPI tests" ctest --test-dir build-tsan \
     -R '^(test_(run|timeline)_mpi\.np1\.nt[23]|test_counter_mpi\..*)$' --output-on-failure
   step "build-tsan: the executable on every workload kind"
-  tsan_env
+  # The environment the build's tests get (cmake/sanitizers.cmake): TSan's options and Archer.
+  # shellcheck source=/dev/null
+  source build-tsan/sanitizers/env.sh
   check "TSan runs of the executable" tsan_runs
 }
 
