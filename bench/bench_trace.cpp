@@ -14,7 +14,7 @@
 #include "bench.hpp"
 #include "hybridscope/core/clock.hpp"
 #include "hybridscope/mpi/session.hpp"
-#include "hybridscope/run.hpp"
+#include "hybridscope/run/run.hpp"
 #include "hybridscope/timeline/writer.hpp"
 #include "hybridscope/trace/thread_log.hpp"
 
@@ -77,8 +77,8 @@ void BM_TracedOverUntraced(benchmark::State& state) {
       "items = 40000\nchunk = 16\n[workload]\nkind = \"spin\"\nseconds = 0.00001\n", "bench");
   std::vector<double> plain, traced;
   for (auto _ : state) {
-    plain.push_back(run(MPI_COMM_WORLD, config, options(false)).wall_seconds);
-    traced.push_back(run(MPI_COMM_WORLD, config, options(true)).wall_seconds);
+    plain.push_back(run(MPI_COMM_WORLD, config, options(false)).summary.wall_seconds);
+    traced.push_back(run(MPI_COMM_WORLD, config, options(true)).summary.wall_seconds);
   }
   state.counters["untraced_s"] = median(plain);
   state.counters["traced_s"] = median(traced);
@@ -89,9 +89,10 @@ BENCHMARK(BM_TracedOverUntraced)->Iterations(5)->UseRealTime()->Unit(benchmark::
 // Writing the timeline of a run: intervals per second (all ranks) and bytes per interval.
 void write_timeline(benchmark::State& state, const std::string& deck) {
   const auto config = parse_config(deck, "bench");
-  const auto result = run(MPI_COMM_WORLD, config, options(true));
+  auto result = run(MPI_COMM_WORLD, config, options(true));
+  result.facts.input = {"bench", deck, deck};
   std::uint64_t intervals = 0;
-  for (const auto& log : result.logs) intervals += log.recorded();
+  for (const auto& log : result.recording.logs) intervals += log.recorded();
   MPI_Allreduce(MPI_IN_PLACE, &intervals, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
   std::string dir;
   if (mpi::rank(MPI_COMM_WORLD) == 0) {
@@ -106,7 +107,7 @@ void write_timeline(benchmark::State& state, const std::string& deck) {
     const auto path = (fs::path(dir) / std::to_string(n++)).string();
     MPI_Barrier(MPI_COMM_WORLD);
     const double start = MPI_Wtime();
-    timeline::write(MPI_COMM_WORLD, path, result, config, {"bench", deck, deck, "bench", "now"});
+    timeline::write(MPI_COMM_WORLD, path, result.facts, result.summary, result.rank, result.recording);
     seconds += MPI_Wtime() - start;
     // write() already ends with this read-back; timed again alone to show its share.
     const double verify_start = MPI_Wtime();

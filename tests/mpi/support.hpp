@@ -2,7 +2,7 @@
 // Shared by the MPI tests.
 #include <mpi.h>
 
-#include "hybridscope/run.hpp"
+#include "hybridscope/run/run.hpp"
 
 namespace hybridscope::test_support {
 

@@ -14,7 +14,7 @@
 #include "hybridscope/core/clock.hpp"
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/mpi/session.hpp"
-#include "hybridscope/run.hpp"
+#include "hybridscope/run/run.hpp"
 #include "support.hpp"
 #include "hybridscope/sched/counter.hpp"
 #include "hybridscope/workloads/calibrate.hpp"
@@ -120,10 +120,10 @@ TEST(CounterRun, BothCountersGiveTheSameRun) {
           fmt::format("items = 301\nchunk = 2\nstrategy = \"{}\"\ncounter = \"{}\"\n[workload]\n"
                       "kind = \"irregular\"\nseconds = 0.00005\n", strategy, counter), "t");
       const auto result = run(MPI_COMM_WORLD, config, test_support::serialized());
-      EXPECT_EQ(result.items, 301u) << counter << " " << strategy;
-      EXPECT_EQ(result.handout, counter == std::string("rma") ? "MPI RMA on rank 0" : "node shared memory");
-      if (!first) first = result.checksum;
-      EXPECT_EQ(result.checksum, *first) << counter << " " << strategy;
+      EXPECT_EQ(result.summary.items_done, 301u) << counter << " " << strategy;
+      EXPECT_EQ(result.facts.handout, counter == std::string("rma") ? "MPI RMA on rank 0" : "node shared memory");
+      if (!first) first = result.summary.checksum;
+      EXPECT_EQ(result.summary.checksum, *first) << counter << " " << strategy;
     }
 }
 

@@ -12,7 +12,7 @@
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/mpi/session.hpp"
-#include "hybridscope/run.hpp"
+#include "hybridscope/run/run.hpp"
 #include "support.hpp"
 #include "hybridscope/workloads/workloads.hpp"
 
@@ -36,7 +36,7 @@ std::uint64_t serial_checksum(const RunConfig& config) {
 std::vector<std::uint64_t> executions_per_item(MPI_Comm comm, const RunResult& result,
                                                std::uint64_t items) {
   std::vector<std::uint64_t> count(items, 0);
-  for (const auto& log : result.logs) {
+  for (const auto& log : result.recording.logs) {
     EXPECT_EQ(log.dropped(), 0u);
     const auto& intervals = log.intervals();
     for (std::size_t i = 0; i < intervals.size(); ++i) {
@@ -89,18 +89,20 @@ TEST_P(RunTest, ExecutesEveryItemOnceWithTheSerialChecksum) {
   const RunConfig config = parse_config(GetParam().toml, GetParam().name);
   const auto result = run(comm, config, serialized());
 
-  EXPECT_EQ(result.items, config.items);
-  EXPECT_EQ(result.checksum, serial_checksum(config));
+  EXPECT_EQ(result.summary.items_done, config.items);
+  EXPECT_EQ(result.summary.checksum, serial_checksum(config));
   const auto count = executions_per_item(comm, result, config.items);
   for (std::uint64_t item = 0; item < config.items; ++item)
     ASSERT_EQ(count[item], 1u) << "item " << item;
 
   std::uint64_t rank_total = 0;
-  for (auto n : result.rank_items) rank_total += n;
+  for (const auto& share : metrics::rank_shares(result.threads, result.facts.layout.ranks, result.summary.wall_seconds))
+    rank_total += share.items;
   EXPECT_EQ(rank_total, config.items);
-  EXPECT_EQ(result.layout.ranks, mpi::size(comm));
-  EXPECT_GT(result.wall_seconds, 0.0);
-  const auto& e = result.efficiency;
+  EXPECT_EQ(result.facts.layout.ranks, mpi::size(comm));
+  EXPECT_GT(result.summary.wall_seconds, 0.0);
+  const auto e =
+      metrics::efficiencies(result.threads, result.facts.layout.threads, result.summary.wall_seconds).overall;
   EXPECT_GT(e.parallel, 0.0);
   EXPECT_LE(e.load_balance, 1.0);
   EXPECT_LE(e.communication, 1.0);
@@ -119,14 +121,14 @@ INSTANTIATE_TEST_SUITE_P(AllStrategies, RunTest, ::testing::ValuesIn(cases()),
 TEST(RunTimeline, ThreadIntervalsAreGapFreeAndCoverTheRun) {
   const RunConfig config = parse_config("items = 40\nstrategy = \"dynamic\"\n[workload]\nn = 10\n", "t");
   const auto result = run(MPI_COMM_WORLD, config, serialized());
-  ASSERT_EQ(result.logs.size(), static_cast<std::size_t>(result.layout.threads));
-  for (const auto& log : result.logs) {
+  ASSERT_EQ(result.recording.logs.size(), static_cast<std::size_t>(result.facts.layout.threads));
+  for (const auto& log : result.recording.logs) {
     const auto& intervals = log.intervals();
     ASSERT_GE(intervals.size(), 3u);  // startup, ..., idle, shutdown
     EXPECT_EQ(intervals.front().kind, trace::Activity::startup);
-    EXPECT_EQ(intervals.front().begin_ns, result.local.begin_ns);
+    EXPECT_EQ(intervals.front().begin_ns, result.recording.begin_ns);
     EXPECT_EQ(intervals.back().kind, trace::Activity::shutdown);
-    EXPECT_GE(intervals.back().end_ns, result.local.end_ns);
+    EXPECT_GE(intervals.back().end_ns, result.recording.end_ns);
     for (std::size_t i = 1; i < intervals.size(); ++i) {
       EXPECT_EQ(intervals[i].begin_ns, intervals[i - 1].end_ns);
       EXPECT_LE(intervals[i].begin_ns, intervals[i].end_ns);
@@ -143,9 +145,9 @@ TEST(RunComm, RunsOnASubCommunicator) {
   const RunConfig config =
       parse_config("items = " + items + "\nstrategy = \"guided\"\n[workload]\nn = 9\n", "t");
   const auto result = run(half, config, serialized());
-  EXPECT_EQ(result.items, config.items);
-  EXPECT_EQ(result.checksum, serial_checksum(config));
-  EXPECT_EQ(result.layout.ranks, mpi::size(half));
+  EXPECT_EQ(result.summary.items_done, config.items);
+  EXPECT_EQ(result.summary.checksum, serial_checksum(config));
+  EXPECT_EQ(result.facts.layout.ranks, mpi::size(half));
   MPI_Comm_free(&half);
 }
 

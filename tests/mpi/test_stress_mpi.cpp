@@ -30,7 +30,7 @@
 
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/mpi/session.hpp"
-#include "hybridscope/run.hpp"
+#include "hybridscope/run/run.hpp"
 #include "hybridscope/sched/plan.hpp"
 #include "hybridscope/trace/interval.hpp"
 #include "hybridscope/trace/spool.hpp"
@@ -216,23 +216,24 @@ std::string check_round(MPI_Comm comm, const RunConfig& config) {
   std::uint64_t expected_checksum = 0;
   for (std::uint64_t item = 0; item < items; ++item)
     expected_checksum += workloads::item_checksum(item, values[item]);
-  if (r.items != items) fail(fmt::format("result.items = {}, planned {}", r.items, items));
-  if (r.planned_items != items) fail(fmt::format("result.planned_items = {}", r.planned_items));
-  if (!r.complete()) fail(fmt::format("not complete (stop signal {})", r.stop_signal));
-  if (r.checksum != expected_checksum)
-    fail(fmt::format("checksum {:016x}, serial reference {:016x}", r.checksum, expected_checksum));
-  if (r.handout != expected_handout(config))
-    fail(fmt::format("hand-out '{}', expected '{}'", r.handout, expected_handout(config)));
-  if (r.layout.ranks != mpi::size(comm) || r.layout.threads != config.threads ||
-      r.logs.size() != static_cast<std::size_t>(config.threads))
-    fail(fmt::format("layout {} ranks x {} threads with {} logs", r.layout.ranks, r.layout.threads,
-                     r.logs.size()));
+  if (r.summary.items_done != items) fail(fmt::format("result.summary.items_done = {}, planned {}", r.summary.items_done, items));
+  if (r.facts.items_planned != items) fail(fmt::format("result.facts.items_planned = {}", r.facts.items_planned));
+  if (!r.summary.complete) fail(fmt::format("not complete (stop signal {})", r.stop_signal));
+  if (r.summary.checksum != expected_checksum)
+    fail(fmt::format("checksum {:016x}, serial reference {:016x}", r.summary.checksum, expected_checksum));
+  if (r.facts.handout != expected_handout(config))
+    fail(fmt::format("hand-out '{}', expected '{}'", r.facts.handout, expected_handout(config)));
+  if (r.facts.layout.ranks != mpi::size(comm) || r.facts.layout.threads != config.threads ||
+      r.recording.logs.size() != static_cast<std::size_t>(config.threads))
+    fail(fmt::format("layout {} ranks x {} threads with {} logs", r.facts.layout.ranks, r.facts.layout.threads,
+                     r.recording.logs.size()));
+  const auto shares = metrics::rank_shares(r.threads, r.facts.layout.ranks, r.summary.wall_seconds);
   const std::uint64_t rank_total =
-      std::accumulate(r.rank_items.begin(), r.rank_items.end(), std::uint64_t{0});
+      std::accumulate(shares.begin(), shares.end(), std::uint64_t{0}, [](auto sum, auto& s) { return sum + s.items; });
   if (rank_total != items) fail(fmt::format("rank_items add up to {}", rank_total));
-  if (r.dropped_intervals() != 0)
+  if (r.recording.dropped() != 0)
     fail(fmt::format("{} activity intervals dropped: exactly-once evidence incomplete",
-                     r.dropped_intervals()));
+                     r.recording.dropped()));
 
   // Exactly once, from the activity logs: every executed item is one work interval with its
   // chunk and item number. Counted on this rank, then summed over the ranks.
@@ -240,7 +241,7 @@ std::string check_round(MPI_Comm comm, const RunConfig& config) {
   std::vector<std::uint64_t> count(items, 0);
   std::uint64_t logged = 0, logged_checksum = 0, abandoned = 0, misplaced = 0;
   std::string first_misplaced;
-  for (const auto& log : r.logs)
+  for (const auto& log : r.recording.logs)
     for (const auto& interval : log.intervals()) {
       if (interval.kind == trace::Activity::abandoned) ++abandoned;
       if (interval.kind != trace::Activity::work) continue;
@@ -259,12 +260,12 @@ std::string check_round(MPI_Comm comm, const RunConfig& config) {
     fail(fmt::format("{} work intervals not in their chunk of the plan, first: {}", misplaced,
                      first_misplaced));
   // The tallies of this rank agree with the items its logs show.
-  const bool in_rank_items = rank < static_cast<int>(r.rank_items.size());
-  if (logged != r.local.items() || (in_rank_items && logged != r.rank_items[rank]))
-    fail(fmt::format("logs show {} items, the tally {}", logged, r.local.items()));
-  if (logged_checksum != r.local.checksum())
+  const bool in_rank_items = rank < static_cast<int>(shares.size());
+  if (logged != r.rank.rank.items || (in_rank_items && logged != shares[rank].items))
+    fail(fmt::format("logs show {} items, the tally {}", logged, r.rank.rank.items));
+  if (logged_checksum != r.rank.rank.checksum)
     fail(fmt::format("logged items' checksum {:016x}, tally {:016x}", logged_checksum,
-                     r.local.checksum()));
+                     r.rank.rank.checksum));
 
   if (items > 0)
     MPI_Allreduce(MPI_IN_PLACE, count.data(), static_cast<int>(items), MPI_UINT64_T, MPI_SUM, comm);

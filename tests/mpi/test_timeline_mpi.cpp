@@ -12,10 +12,11 @@
 #include <vector>
 
 #include "hybridscope/config/config.hpp"
-#include "hybridscope/h5/h5.hpp"
+#include "hybridscope/h5/parallel.hpp"
 #include "hybridscope/mpi/session.hpp"
-#include "hybridscope/run.hpp"
+#include "hybridscope/run/run.hpp"
 #include "support.hpp"
+#include "hybridscope/timeline/format.hpp"
 #include "hybridscope/timeline/writer.hpp"
 
 namespace hybridscope {
@@ -40,33 +41,41 @@ struct Columns {
   std::vector<std::int64_t> item, begin, end;
 };
 
-Columns read_intervals(hid_t file) {
-  return {h5::read_column<std::uint32_t>(file, "intervals/rank"),
-          h5::read_column<std::uint16_t>(file, "intervals/thread"),
-          h5::read_column<std::uint8_t>(file, "intervals/kind"),
-          h5::read_column<std::int64_t>(file, "intervals/item"),
-          h5::read_column<std::int64_t>(file, "intervals/begin_ns"),
-          h5::read_column<std::int64_t>(file, "intervals/end_ns")};
+Columns read_intervals(const h5::File& file) {
+  return {file.read_column<std::uint32_t>("intervals/rank"),
+          file.read_column<std::uint16_t>("intervals/thread"),
+          file.read_column<std::uint8_t>("intervals/kind"),
+          file.read_column<std::int64_t>("intervals/item"),
+          file.read_column<std::int64_t>("intervals/begin_ns"),
+          file.read_column<std::int64_t>("intervals/end_ns")};
+}
+
+// The run's timeline, as `hybridscope run` writes it.
+void write_timeline(const std::string& path, RunResult& result, const RunConfig& config) {
+  result.facts.input = {"test", to_toml(config), to_toml(config)};
+  result.facts.command_line = "test";
+  result.facts.start_time_utc = "2026-01-01T00:00:00Z";
+  timeline::write(MPI_COMM_WORLD, path, result.facts, result.summary, result.rank, result.recording);
 }
 
 constexpr auto kWork = static_cast<std::uint8_t>(trace::Activity::work);
 constexpr auto kIo = static_cast<std::uint8_t>(trace::Activity::io);
 
 void check_file(const std::string& path, const RunResult& result, const RunConfig& config) {
-  auto file = h5::open_file(path);
-  EXPECT_EQ(h5::integer_attribute(file.get(), "schema_version"), timeline::kSchemaVersion);
-  EXPECT_EQ(h5::integer_attribute(file.get(), "complete"), 1);
-  EXPECT_EQ(h5::string_attribute(file.get(), "checksum"), fmt::format("{:016x}", result.checksum));
-  EXPECT_EQ(h5::integer_attribute(file.get(), "items_done"), static_cast<std::int64_t>(config.items));
-  EXPECT_EQ(h5::integer_attribute(file.get(), "ranks"), result.layout.ranks);
-  EXPECT_EQ(h5::read_strings(file.get(), "input/resolved").at(0), to_toml(config));
+  h5::File file(path);
+  EXPECT_EQ(file.integer_attribute("schema_version"), timeline::kSchemaVersion);
+  EXPECT_EQ(file.integer_attribute("complete"), 1);
+  EXPECT_EQ(file.string_attribute("checksum"), fmt::format("{:016x}", result.summary.checksum));
+  EXPECT_EQ(file.integer_attribute("items_done"), static_cast<std::int64_t>(config.items));
+  EXPECT_EQ(file.integer_attribute("ranks"), result.facts.layout.ranks);
+  EXPECT_EQ(file.read_strings("input/resolved").at(0), to_toml(config));
 
-  const auto rank_begin = h5::read_column<std::int64_t>(file.get(), "ranks/begin_ns");
-  const auto rank_end = h5::read_column<std::int64_t>(file.get(), "ranks/end_ns");
-  ASSERT_EQ(rank_begin.size(), static_cast<std::size_t>(result.layout.ranks));
-  const auto wall_ns = static_cast<std::int64_t>(result.wall_seconds * 1e9 + 0.5);
+  const auto rank_begin = file.read_column<std::int64_t>("ranks/begin_ns");
+  const auto rank_end = file.read_column<std::int64_t>("ranks/end_ns");
+  ASSERT_EQ(rank_begin.size(), static_cast<std::size_t>(result.facts.layout.ranks));
+  const auto wall_ns = static_cast<std::int64_t>(result.summary.wall_seconds * 1e9 + 0.5);
 
-  const auto c = read_intervals(file.get());
+  const auto c = read_intervals(file);
   std::vector<int> done(config.items, 0);
   std::map<std::pair<int, int>, std::int64_t> last_end;  // per thread: end of its latest interval
   for (std::size_t i = 0; i < c.rank.size(); ++i) {
@@ -88,15 +97,15 @@ void check_file(const std::string& path, const RunResult& result, const RunConfi
       ++done[c.item[i]];
     }
   }
-  EXPECT_EQ(last_end.size(), static_cast<std::size_t>(result.layout.workers()));
+  EXPECT_EQ(last_end.size(), static_cast<std::size_t>(result.facts.layout.workers()));
   for (const auto& [who, end] : last_end) EXPECT_EQ(end, rank_end[who.first]) << "thread ends early";
   for (std::uint64_t item = 0; item < config.items; ++item) ASSERT_EQ(done[item], 1) << "item " << item;
 
-  const auto thread_items = h5::read_column<std::uint64_t>(file.get(), "threads/items");
+  const auto thread_items = file.read_column<std::uint64_t>("threads/items");
   std::uint64_t sum = 0;
   for (auto n : thread_items) sum += n;
   EXPECT_EQ(sum, config.items);
-  for (auto dropped : h5::read_column<std::uint64_t>(file.get(), "ranks/dropped_intervals"))
+  for (auto dropped : file.read_column<std::uint64_t>("ranks/dropped_intervals"))
     EXPECT_EQ(dropped, 0u);
 }
 
@@ -106,12 +115,12 @@ TEST(H5Table, RanksWriteTheirOwnRowsAndTheyReadBack) {
   const int rank = mpi::rank(MPI_COMM_WORLD), ranks = mpi::size(MPI_COMM_WORLD);
   const auto path = shared_path("table.h5");
   {
-    auto file = h5::create_file(path, MPI_COMM_WORLD);
-    h5::set_attribute(file.get(), "note", std::string_view("héllo"));
-    h5::set_attribute(file.get(), "answer", std::int64_t{42});
+    h5::ParallelFile file(path, MPI_COMM_WORLD);
+    file.set_attribute("note", std::string_view("héllo"));
+    file.set_attribute("answer", std::int64_t{42});
     {  // every object must be closed before its file, as parallel HDF5 requires
       const auto rows = static_cast<std::uint64_t>(rank);  // rank r owns r rows
-      h5::Table table(MPI_COMM_WORLD, file.get(), "t", rows);
+      h5::Table table(file, "t", rows);
       EXPECT_EQ(table.total_rows(), std::uint64_t(ranks) * (ranks - 1) / 2);
       std::vector<std::int64_t> values;
       std::vector<std::string> names;
@@ -125,11 +134,11 @@ TEST(H5Table, RanksWriteTheirOwnRowsAndTheyReadBack) {
     file.close("close");
   }
   if (rank == 0) {
-    auto file = h5::open_file(path);
-    EXPECT_EQ(h5::string_attribute(file.get(), "note"), "héllo");
-    EXPECT_EQ(h5::integer_attribute(file.get(), "answer"), 42);
-    const auto values = h5::read_column<std::int64_t>(file.get(), "t/value");
-    const auto names = h5::read_strings(file.get(), "t/name");
+    h5::File file(path);
+    EXPECT_EQ(file.string_attribute("note"), "héllo");
+    EXPECT_EQ(file.integer_attribute("answer"), 42);
+    const auto values = file.read_column<std::int64_t>("t/value");
+    const auto names = file.read_strings("t/name");
     std::vector<std::int64_t> expected_values;
     std::vector<std::string> expected_names;
     for (int r = 0; r < ranks; ++r)
@@ -139,7 +148,7 @@ TEST(H5Table, RanksWriteTheirOwnRowsAndTheyReadBack) {
       }
     EXPECT_EQ(values, expected_values);
     EXPECT_EQ(names, expected_names);
-    EXPECT_THROW(h5::read_column<std::int64_t>(file.get(), "t/missing"), h5::H5Error);
+    EXPECT_THROW(file.read_column<std::int64_t>("t/missing"), h5::H5Error);
     std::filesystem::remove_all(std::filesystem::path(path).parent_path());
   }
 }
@@ -149,7 +158,12 @@ TEST(H5Table, CreateRefusesAnExistingFile) {
   const auto path = shared_path("exists.h5");
   if (mpi::rank(MPI_COMM_WORLD) == 0) std::ofstream(path) << "keep";
   MPI_Barrier(MPI_COMM_WORLD);
-  EXPECT_THROW(h5::create_file(path, MPI_COMM_WORLD), h5::H5Error);
+  try {
+    h5::ParallelFile file(path, MPI_COMM_WORLD);
+    ADD_FAILURE() << "created over an existing file";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("HDF5: cannot create"), std::string::npos) << e.what();
+  }
   MPI_Barrier(MPI_COMM_WORLD);
   if (mpi::rank(MPI_COMM_WORLD) == 0) {
     EXPECT_EQ(std::filesystem::file_size(path), 4u);
@@ -161,10 +175,9 @@ class TimelineTest : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(TimelineTest, RoundTripsEveryIntervalOfEveryThread) {
   const RunConfig config = parse_config(GetParam(), "test");
-  const auto result = run(MPI_COMM_WORLD, config, serialized());
+  auto result = run(MPI_COMM_WORLD, config, serialized());
   const auto path = shared_path("run.h5");
-  timeline::write(MPI_COMM_WORLD, path, result, config,
-                  {"test", GetParam(), to_toml(config), "test", "2026-01-01T00:00:00Z"});
+  write_timeline(path, result, config);
   if (mpi::rank(MPI_COMM_WORLD) == 0) {
     check_file(path, result, config);
     std::filesystem::remove_all(std::filesystem::path(path).parent_path());
@@ -188,20 +201,20 @@ TEST(TimelineSpool, SpoolsBeyondTheMemoryCap) {
                   8000 * mpi::size(MPI_COMM_WORLD)), "test");
   RunOptions options = serialized();
   options.trace_memory_bytes = 1;  // the minimum: two blocks per thread
-  const auto result = run(MPI_COMM_WORLD, config, options);
-  EXPECT_EQ(result.spool->blocks(), 2 * result.logs.size());
+  auto result = run(MPI_COMM_WORLD, config, options);
+  EXPECT_EQ(result.recording.spool->blocks(), 2 * result.recording.logs.size());
   std::uint64_t spooled = 0;
-  for (std::size_t t = 0; t < result.logs.size(); ++t) spooled += result.spool->spooled(int(t));
+  for (std::size_t t = 0; t < result.recording.logs.size(); ++t) spooled += result.recording.spool->spooled(int(t));
   EXPECT_GT(spooled, 0u) << "no block went through the spool file";
 
   const auto path = shared_path("spool.h5");
-  timeline::write(MPI_COMM_WORLD, path, result, config, {"test", "", to_toml(config), "test", "now"});
+  write_timeline(path, result, config);
   if (mpi::rank(MPI_COMM_WORLD) == 0) {
-    auto file = h5::open_file(path);
+    h5::File file(path);
     std::uint64_t dropped = 0, recorded = 0;
-    for (auto d : h5::read_column<std::uint64_t>(file.get(), "ranks/dropped_intervals")) dropped += d;
-    for (auto n : h5::read_column<std::uint64_t>(file.get(), "ranks/intervals")) recorded += n;
-    const auto c = read_intervals(file.get());
+    for (auto d : file.read_column<std::uint64_t>("ranks/dropped_intervals")) dropped += d;
+    for (auto n : file.read_column<std::uint64_t>("ranks/intervals")) recorded += n;
+    const auto c = read_intervals(file);
     EXPECT_EQ(c.rank.size(), recorded);
     std::vector<int> seen(config.items, 0);
     for (std::size_t i = 0; i < c.kind.size(); ++i)

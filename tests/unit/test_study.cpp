@@ -148,8 +148,8 @@ Trial trial(int ranks, bool complete, double items_per_second, bool lost = false
   t.config.layout = {ranks, 1};
   t.lost = lost;
   t.report.emplace();
-  t.report->info.complete = complete;
-  t.report->info.items_done = items_per_second > 0 ? 10 : 0;
+  t.report->summary.complete = complete;
+  t.report->summary.items_done = items_per_second > 0 ? 10 : 0;
   t.report->items_per_second = items_per_second;
   return t;
 }
@@ -190,18 +190,16 @@ TEST(DefineStudy, LayoutsPerStudyAndSizesFromTheCpus) {
 
 // A finished run of `workload` as `ranks` x `threads`, `wall` seconds, `busy` lanes in items on average.
 Trial finished(const std::string& series, const std::string& workload, Layout layout, double wall, double busy,
-               const std::string& checksum = "c0ffee") {
+               std::uint64_t checksum = 0xc0ffee) {
   Trial t;
   t.config = {"x", series, layout, {}};
   t.report.emplace();
-  auto& info = t.report->info;
-  info.ranks = layout.ranks;
-  info.threads_per_rank = layout.threads;
-  info.workload_description = workload;
-  info.wall_seconds = wall;
-  info.complete = true;
-  info.checksum = checksum;
-  t.report->overall.parallel = busy / layout.workers();
+  t.report->facts.layout = layout;
+  t.report->facts.workload_description = workload;
+  t.report->summary.wall_seconds = wall;
+  t.report->summary.complete = true;
+  t.report->summary.checksum = checksum;
+  t.report->efficiency.overall.parallel = busy / layout.workers();
   return t;
 }
 
@@ -224,11 +222,11 @@ TEST(Conclude, SaysWhatLimitsEachSeries) {
                          "an item on average: limited by the 2 CPUs"));
   EXPECT_TRUE(has(lines, "io, threads: 8.00x at 8 workers against 1 (best 8.00x at 8), 8.0 of 8 workers inside "
                          "an item on average: scales past the 2 CPUs"));
-  EXPECT_TRUE(has(lines, "gil: checksum c0ffee in all 4 complete runs"));
+  EXPECT_TRUE(has(lines, "gil: checksum 0000000000c0ffee in all 4 complete runs"));
   EXPECT_TRUE(has(lines, "6 of 12 runs had more workers than the 2 CPUs"));
   // A run stopped before its end is left out: its wall time is no speed.
   auto stopped = finished("io, threads", "sleep", {1, 16}, 0.01, 16);
-  stopped.report->info.complete = false;
+  stopped.report->summary.complete = false;
   trials.push_back(stopped);
   EXPECT_TRUE(has(conclude(trials, 2), "io, threads: 8.00x at 8 workers"));
   trials.pop_back();
@@ -241,11 +239,11 @@ TEST(Conclude, SaysWhatLimitsEachSeries) {
 TEST(Conclude, SameWorkersComparesLayoutsAndFlagsDifferentChecksums) {
   const std::vector<Trial> trials{finished("threads", "fib 30", {1, 4}, 2.0, 4),
                                   finished("hybrid", "fib 30", {2, 2}, 1.5, 4),
-                                  finished("processes", "fib 30", {4, 1}, 3.0, 4, "bad")};
+                                  finished("processes", "fib 30", {4, 1}, 3.0, 4, 0xbad)};
   const auto lines = conclude(trials, 4);
   EXPECT_TRUE(has(lines, "hybrid (2x2): wall 1.500 s"));
   EXPECT_TRUE(has(lines, "fastest: x (1.500 s); slowest: x (3.000 s, 2.00x as long)"));
-  EXPECT_TRUE(has(lines, "fib 30: checksums DIFFER (bad, c0ffee): an item was lost or done twice"));
+  EXPECT_TRUE(has(lines, "fib 30: checksums DIFFER (0000000000000bad, 0000000000c0ffee): an item was lost or done twice"));
   EXPECT_FALSE(has(lines, "oversubscribed"));
 }
 

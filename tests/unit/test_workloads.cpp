@@ -1,5 +1,6 @@
-// Kernels, the run checksum, irregular item costs, the GIL-like lock and the activity log with its
-// spool. The central property: an item's value depends on the input and the item only, never on
+// Kernels, the run checksum, irregular item costs and the CPU-rate calibration (the GIL-like lock:
+// test_gil_lock.cpp; the activity log and its spool: test_thread_log.cpp, test_spool.cpp). The
+// central property: an item's value depends on the input and the item only, never on
 // the worker, thread or workload object that ran it, so the run checksum is layout-independent.
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -31,7 +31,6 @@
 #include "hybridscope/trace/spool.hpp"
 #include "hybridscope/trace/thread_log.hpp"
 #include "hybridscope/workloads/calibrate.hpp"
-#include "hybridscope/workloads/gil_lock.hpp"
 #include "hybridscope/workloads/workloads.hpp"
 
 namespace hybridscope::workloads {
@@ -558,193 +557,7 @@ TEST(Irregular, BimodalEdgesKeepTheMean) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ThreadLog and Spool
-
-TEST(ThreadLog, WithoutSpoolKeepsTotalsOnly) {
-  trace::ThreadLog log;
-  log.start(1000);
-  log.close_at(1010, Activity::startup);
-  log.close_at(1050, Activity::work, 0, 0);
-  log.close_at(1060, Activity::work, 0, 1);
-  EXPECT_EQ(log.total_ns(Activity::startup), 10);
-  EXPECT_EQ(log.total_ns(Activity::work), 50);
-  EXPECT_EQ(log.total_ns(Activity::idle), 0);
-  EXPECT_EQ(log.recorded(), 0u);
-  EXPECT_EQ(log.dropped(), 0u);
-  EXPECT_TRUE(log.intervals().empty());
-}
-
-TEST(ThreadLog, IntervalsAtGivenTimesAreExact) {
-  TempDir dir;
-  trace::Spool spool(std::size_t{1} << 20, 1, dir.path().string());
-  trace::ThreadLog log(&spool, 0);
-  log.start(1000);
-  log.close_at(1010, Activity::work, 0, 5);
-  log.close_at(1025, Activity::idle);
-  log.close_at(1025, Activity::handout);  // zero length is allowed
-  log.close_at(1100, Activity::io, 1, 6);
-  log.close_at(1200, Activity::work, 1, 7);
-  spool.drain();
-  const auto iv = log.intervals();
-  ASSERT_EQ(iv.size(), 5u);
-  const std::int64_t ends[] = {1010, 1025, 1025, 1100, 1200};
-  const Activity kinds[] = {Activity::work, Activity::idle, Activity::handout, Activity::io,
-                            Activity::work};
-  for (std::size_t i = 0; i < 5; ++i) {
-    EXPECT_EQ(iv[i].begin_ns, i == 0 ? 1000 : ends[i - 1]) << i;
-    EXPECT_EQ(iv[i].end_ns, ends[i]) << i;
-    EXPECT_EQ(iv[i].kind, kinds[i]) << i;
-    EXPECT_GE(iv[i].cpu, 0) << i;
-  }
-  EXPECT_EQ(iv[0].item, 5u);
-  EXPECT_EQ(iv[3].chunk, 1u);
-  EXPECT_EQ(iv[3].item, 6u);
-  EXPECT_EQ(iv[1].chunk, trace::kNone);
-  EXPECT_EQ(iv[1].item, trace::kNone);
-  EXPECT_EQ(log.total_ns(Activity::work), 10 + 100);
-  EXPECT_EQ(log.total_ns(Activity::idle), 15);
-  EXPECT_EQ(log.total_ns(Activity::handout), 0);
-  EXPECT_EQ(log.total_ns(Activity::io), 75);
-  EXPECT_EQ(log.recorded(), 5u);
-}
-
-TEST(ThreadLog, RealClockIntervalsAreGapFreeAcrossBlocksAndTotalsAddUp) {
-  TempDir dir;
-  trace::Spool spool(8 * sizeof(trace::Block), 1, dir.path().string());
-  trace::ThreadLog log(&spool, 0);
-  const std::int64_t start = now_ns();
-  log.start(start);
-  constexpr std::uint64_t kCount = 3 * trace::kBlockIntervals + 123;  // spans spooled blocks
-  const Activity cycle[] = {Activity::work, Activity::idle, Activity::handout, Activity::io,
-                            Activity::lock_wait};
-  for (std::uint64_t i = 0; i < kCount; ++i) log.close(cycle[i % 5], i / 10, i);
-  spool.drain();
-  EXPECT_EQ(log.dropped(), 0u);
-  EXPECT_EQ(spool.lost(), 0u);
-  EXPECT_EQ(log.recorded(), kCount);
-  const auto iv = log.intervals();
-  ASSERT_EQ(iv.size(), kCount);
-  std::int64_t totals[trace::kActivityCount] = {};
-  for (std::uint64_t i = 0; i < kCount; ++i) {
-    ASSERT_EQ(iv[i].begin_ns, i == 0 ? start : iv[i - 1].end_ns) << "gap before interval " << i;
-    ASSERT_LE(iv[i].begin_ns, iv[i].end_ns);
-    ASSERT_EQ(iv[i].item, i) << "intervals out of order";
-    ASSERT_EQ(iv[i].chunk, i / 10);
-    ASSERT_EQ(iv[i].kind, cycle[i % 5]);
-    totals[static_cast<int>(iv[i].kind)] += iv[i].end_ns - iv[i].begin_ns;
-  }
-  std::int64_t sum = 0;
-  for (std::size_t k = 0; k < trace::kActivityCount; ++k) {
-    EXPECT_EQ(log.total_ns(static_cast<Activity>(k)), totals[k]) << trace::kActivityNames[k];
-    sum += log.total_ns(static_cast<Activity>(k));
-  }
-  EXPECT_EQ(sum, iv.back().end_ns - start);
-}
-
-TEST(ThreadLog, PoolExhaustedDropsAndCountsButKeepsTotals) {
-  TempDir dir;
-  trace::Spool spool(0, 2, dir.path().string());  // the minimum: two blocks per thread
-  ASSERT_EQ(spool.blocks(), 4u);
-  // Four logs that never fill their block hold the whole pool.
-  std::vector<trace::ThreadLog> holders(4, trace::ThreadLog(&spool, 0));
-  for (auto& h : holders) {
-    h.start(0);
-    h.close_at(1, Activity::startup);
-  }
-  trace::ThreadLog starved(&spool, 1);
-  starved.start(100);
-  for (int i = 1; i <= 5000; ++i) starved.close_at(100 + 2 * i, i % 2 ? Activity::work : Activity::idle);
-  EXPECT_EQ(starved.dropped(), 5000u);
-  EXPECT_EQ(starved.recorded(), 0u);
-  EXPECT_TRUE(starved.intervals().empty());
-  EXPECT_EQ(starved.total_ns(Activity::work), 5000);
-  EXPECT_EQ(starved.total_ns(Activity::idle), 5000);
-  for (const auto& h : holders) {
-    EXPECT_EQ(h.dropped(), 0u);
-    EXPECT_EQ(h.recorded(), 1u);
-  }
-}
-
-TEST(ThreadLog, OverflowThroughASmallPoolLosesNothingUncounted) {
-  TempDir dir;
-  trace::Spool spool(0, 1, dir.path().string());  // two blocks cycle through the writer
-  trace::ThreadLog log(&spool, 0);
-  constexpr std::uint64_t kCount = 50 * trace::kBlockIntervals + 7;
-  const std::int64_t t0 = 1'000'000;
-  log.start(t0);
-  for (std::uint64_t i = 0; i < kCount; ++i)
-    log.close_at(t0 + std::int64_t(i) + 1, Activity::work, 0, i);
-  spool.drain();
-  EXPECT_EQ(log.recorded() + log.dropped(), kCount);
-  EXPECT_EQ(log.total_ns(Activity::work), std::int64_t(kCount));  // totals never drop
-  const auto iv = log.intervals();
-  ASSERT_EQ(iv.size(), log.recorded());
-  // What was kept is intact and in order: interval i is [t0 + i, t0 + i + 1).
-  for (std::size_t k = 0; k < iv.size(); ++k) {
-    ASSERT_EQ(iv[k].begin_ns, t0 + std::int64_t(iv[k].item)) << k;
-    ASSERT_EQ(iv[k].end_ns, iv[k].begin_ns + 1) << k;
-    if (k > 0) ASSERT_GT(iv[k].item, iv[k - 1].item) << k;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// GilLock
-
-TEST(GilLock, NeverTwoHoldersAtOnce) {
-  GilLock gil;
-  std::atomic<int> holders{0};
-  std::atomic<int> max_holders{0};
-  std::uint64_t unprotected = 0;  // only ever touched under the lock
-  constexpr int kThreads = 3, kRounds = 3000;
-  std::latch start(kThreads);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < kThreads; ++t)
-    pool.emplace_back([&] {
-      start.arrive_and_wait();
-      for (int i = 0; i < kRounds; ++i) {
-        gil.acquire();
-        const int now = holders.fetch_add(1) + 1;
-        int seen = max_holders.load();
-        while (now > seen && !max_holders.compare_exchange_weak(seen, now)) {
-        }
-        unprotected = unprotected + 1;
-        holders.fetch_sub(1);
-        gil.release();
-      }
-    });
-  for (auto& th : pool) th.join();
-  EXPECT_EQ(max_holders.load(), 1);
-  EXPECT_EQ(unprotected, std::uint64_t{kThreads} * kRounds);
-  EXPECT_FALSE(gil.contended());
-}
-
-TEST(GilLock, HolderCannotTakeItStraightBackFromAWaiter) {
-  GilLock gil;
-  std::vector<char> order;  // written under the lock
-  gil.acquire();
-  EXPECT_FALSE(gil.contended());
-  std::thread waiter([&] {
-    gil.acquire();
-    order.push_back('W');
-    gil.release();
-  });
-  // Wait (without sleeping) until the waiter has queued.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!gil.contended()) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the waiter never queued";
-    std::this_thread::yield();
-  }
-  order.push_back('H');
-  gil.release();
-  gil.acquire();  // queues behind the waiter (FIFO), unlike a plain mutex
-  order.push_back('H');
-  gil.release();
-  waiter.join();
-  EXPECT_EQ(std::string(order.begin(), order.end()), "HWH");
-  EXPECT_FALSE(gil.contended());
-}
-
-TEST(GilLock, ProcessWideInstance) { EXPECT_EQ(&process_gil(), &process_gil()); }
+// The gil kernel (workloads::GilLock itself: test_gil_lock.cpp)
 
 TEST(GilWorkload, SlicesOfThreadsNeverOverlap) {
   TempDir dir;

@@ -16,12 +16,12 @@ namespace {
 // The reference for speedup: the run with the fewest workers (the first of them).
 const Report& baseline(const std::vector<Report>& runs) {
   return *std::min_element(runs.begin(), runs.end(), [](const Report& a, const Report& b) {
-    return a.info.workers() < b.info.workers();
+    return a.facts.layout.workers() < b.facts.layout.workers();
   });
 }
 
 std::string label(const Report& r) {
-  return fmt::format("{}x{} {}", r.info.ranks, r.info.threads_per_rank, layout_kind(r.info));
+  return fmt::format("{}x{} {}", r.facts.layout.ranks, r.facts.layout.threads, kind(r.facts.layout));
 }
 
 constexpr double kLeft = 70, kTop = 40, kChartW = 520, kChartH = 220;
@@ -53,12 +53,12 @@ std::string bars(const std::vector<Report>& runs, double top, const std::string&
 
 std::string scaling(const std::vector<Report>& runs, double top) {
   std::map<std::string, std::vector<const Report*>> series;
-  for (const auto& r : runs) series[layout_kind(r.info) + ", " + r.info.workload_description].push_back(&r);
+  for (const auto& r : runs) series[std::string(kind(r.facts.layout)) + ", " + r.facts.workload_description].push_back(&r);
   int most_workers = 1;
   double slowest = 0;
   for (const auto& r : runs) {
-    most_workers = std::max(most_workers, r.info.workers());
-    slowest = std::max(slowest, r.info.wall_seconds);
+    most_workers = std::max(most_workers, r.facts.layout.workers());
+    slowest = std::max(slowest, r.summary.wall_seconds);
   }
   if (slowest <= 0) slowest = 1;
   // Workers on a log2 axis: 1, 2, 4, ... as the seed figures have them.
@@ -76,13 +76,13 @@ std::string scaling(const std::vector<Report>& runs, double top) {
   int index = 0;
   for (auto& [name, points] : series) {
     std::sort(points.begin(), points.end(),
-              [](auto* a, auto* b) { return a->info.workers() < b->info.workers(); });
+              [](auto* a, auto* b) { return a->facts.layout.workers() < b->facts.layout.workers(); });
     const char* colour = kSeriesColours[index % std::size(kSeriesColours)];
     std::string line;
     for (const auto* p : points) {
-      line += fmt::format("{:.1f},{:.1f} ", x_of(p->info.workers()), y_of(p->info.wall_seconds));
-      out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>", x_of(p->info.workers()),
-                         y_of(p->info.wall_seconds), colour);
+      line += fmt::format("{:.1f},{:.1f} ", x_of(p->facts.layout.workers()), y_of(p->summary.wall_seconds));
+      out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>", x_of(p->facts.layout.workers()),
+                         y_of(p->summary.wall_seconds), colour);
     }
     out += fmt::format("<polyline class=\"series\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n",
                        colour, line);
@@ -94,45 +94,39 @@ std::string scaling(const std::vector<Report>& runs, double top) {
 
 }  // namespace
 
-std::string layout_kind(const RunInfo& info) {
-  if (info.ranks == 1) return "threads";
-  if (info.threads_per_rank == 1) return "processes";
-  return "hybrid";
-}
-
 std::string compare_table(const std::vector<Report>& runs) {
   const auto& base = baseline(runs);
   std::string out = fmt::format("{:<4} {:<24} {:>9} {:>7} {:>10} {:>8} {:>10} {:>10}  {}\n", "run", "layout",
                                 "workers", "wall s", "speedup", "eff.", "load bal.", "items/s", "file");
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& r = runs[i];
-    const double speedup = r.info.wall_seconds > 0 ? base.info.wall_seconds / r.info.wall_seconds : 0;
+    const double speedup = r.summary.wall_seconds > 0 ? base.summary.wall_seconds / r.summary.wall_seconds : 0;
     out += fmt::format("{:<4} {:<24} {:>9} {:>7.3f} {:>9.2f}x {:>8.3f} {:>10.3f} {:>10.1f}  {}{}\n", i + 1,
-                       label(r), r.info.workers(), r.info.wall_seconds, speedup, r.overall.parallel,
-                       r.overall.load_balance, r.items_per_second, r.info.path,
-                       r.info.complete ? "" : " (incomplete)");
+                       label(r), r.facts.layout.workers(), r.summary.wall_seconds, speedup, r.efficiency.overall.parallel,
+                       r.efficiency.overall.load_balance, r.items_per_second, r.path,
+                       r.summary.complete ? "" : " (incomplete)");
   }
-  std::set<std::string> checksums;
+  std::set<std::uint64_t> checksums;
   for (const auto& r : runs)
-    if (r.info.complete) checksums.insert(r.info.checksum);
+    if (r.summary.complete) checksums.insert(r.summary.checksum);
   if (checksums.size() > 1)
     out += "note: the complete runs have different checksums: they ran different inputs\n";
   out += fmt::format("speedup is against run {} ({} workers)\n",
-                     &base - runs.data() + 1, base.info.workers());
+                     &base - runs.data() + 1, base.facts.layout.workers());
   return out;
 }
 
 std::string compare_svg(const std::vector<Report>& runs) {
   std::set<int> workers;
-  for (const auto& r : runs) workers.insert(r.info.workers());
+  for (const auto& r : runs) workers.insert(r.facts.layout.workers());
   const bool scales = workers.size() > 1;
   const double block = kChartH + 80;
   const double height = kTop + block * (scales ? 3 : 2);
   std::string out = svg::header(kLeft + kChartW + 260, height, "hybridscope compare");
   out += svg::text(kLeft, 20, "hybridscope compare", "font-size=\"13\" font-weight=\"bold\"");
-  out += bars(runs, kTop + 10, "wall time", [](const Report& r) { return r.info.wall_seconds; }, " s");
+  out += bars(runs, kTop + 10, "wall time", [](const Report& r) { return r.summary.wall_seconds; }, " s");
   out += bars(runs, kTop + 10 + block, "parallel efficiency",
-              [](const Report& r) { return r.overall.parallel; }, "");
+              [](const Report& r) { return r.efficiency.overall.parallel; }, "");
   if (scales) out += scaling(runs, kTop + 10 + 2 * block);
   out += "</svg>\n";
   return out;

@@ -3,12 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "hybridscope/analysis/metrics.hpp"
+#include "hybridscope/analysis/report.hpp"
 
 namespace hybridscope::analysis {
-
-// "threads" (1 rank), "processes" (1 thread per rank) or "hybrid".
-std::string layout_kind(const RunInfo& info);
 
 // A table: wall time, speedup over the run with the fewest workers, efficiency, items/s.
 std::string compare_table(const std::vector<Report>& runs);

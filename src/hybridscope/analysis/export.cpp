@@ -22,23 +22,22 @@ struct Lane {
 };
 
 // The intervals each export writes, lane by lane, in time order.
-std::vector<Lane> select(const Timeline& t, const ExportOptions& o) {
+std::vector<Lane> select(const timeline::Timeline& t, const ExportOptions& o) {
   const auto& c = t.intervals;
   const std::int64_t from = o.from_s ? std::int64_t(*o.from_s * 1e9) : INT64_MIN;
   const std::int64_t to = o.to_s ? std::int64_t(*o.to_s * 1e9) : INT64_MAX;
   if (from >= to) throw InputError("export window: --from must be before --to (accepted: 0 <= --from < --to)");
   if (o.sample == 0) throw InputError("--sample 0 (accepted: keep every Nth interval, N >= 1)");
-  std::vector<Lane> lanes;
-  std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    if (lanes.empty() || lanes.back().rank != int(c.rank[i]) || lanes.back().thread != int(c.thread[i])) {
-      lanes.push_back({int(c.rank[i]), int(c.thread[i]), {}});
-      seen = 0;
+  std::vector<Lane> out;
+  for (const auto& lane : timeline::lanes(c)) {
+    out.push_back({lane.rank, lane.thread, {}});
+    std::uint64_t seen = 0;
+    for (std::size_t i = lane.first; i < lane.last; ++i) {
+      if (c.end_ns[i] < from || c.begin_ns[i] > to) continue;
+      if (seen++ % o.sample == 0) out.back().rows.push_back(i);
     }
-    if (c.end_ns[i] < from || c.begin_ns[i] > to) continue;
-    if (seen++ % o.sample == 0) lanes.back().rows.push_back(i);
   }
-  return lanes;
+  return out;
 }
 
 std::uint64_t count(const std::vector<Lane>& lanes) {
@@ -47,7 +46,7 @@ std::uint64_t count(const std::vector<Lane>& lanes) {
   return n;
 }
 
-std::string host_of(const Timeline& t, int rank) {
+std::string host_of(const timeline::Timeline& t, int rank) {
   for (const auto& r : t.ranks)
     if (r.rank == rank) return r.host;
   return "?";
@@ -63,9 +62,12 @@ OTF2_FlushType pre_flush(void*, OTF2_FileType, OTF2_LocationRef, void*, bool) { 
 OTF2_TimeStamp post_flush(void*, OTF2_FileType, OTF2_LocationRef) { return 0; }
 OTF2_FlushCallbacks kFlush = {pre_flush, post_flush};
 
+// Bits of an OTF2 location reference that hold the thread number (threads are uint16 in /intervals).
+constexpr int kThreadBits = 16;
+
 }  // namespace
 
-std::uint64_t export_perfetto(const Timeline& t, const ExportOptions& o, const std::string& path) {
+std::uint64_t export_perfetto(const timeline::Timeline& t, const ExportOptions& o, const std::string& path) {
   const auto lanes = select(t, o);
   const auto events = count(lanes);
   if (events > o.max_events)
@@ -106,7 +108,7 @@ std::uint64_t export_perfetto(const Timeline& t, const ExportOptions& o, const s
   return events;
 }
 
-std::uint64_t export_otf2(const Timeline& t, const ExportOptions& o, const std::string& path) {
+std::uint64_t export_otf2(const timeline::Timeline& t, const ExportOptions& o, const std::string& path) {
   const auto lanes = select(t, o);
   refuse_existing(path);
   const auto& c = t.intervals;
@@ -119,7 +121,10 @@ std::uint64_t export_otf2(const Timeline& t, const ExportOptions& o, const std::
   otf2_check(OTF2_Archive_SetSerialCollectiveCallbacks(archive.get()), "set collective callbacks");
   otf2_check(OTF2_Archive_OpenEvtFiles(archive.get()), "open event files");
 
-  const auto location = [](const Lane& l) { return (OTF2_LocationRef(l.rank) << 16) | OTF2_LocationRef(l.thread); };
+  // A location per thread: the rank in the high bits, the thread (at most 2^16 per rank) below.
+  const auto location = [](const Lane& l) {
+    return (OTF2_LocationRef(l.rank) << kThreadBits) | OTF2_LocationRef(l.thread);
+  };
   std::uint64_t events = 0;
   for (const auto& lane : lanes) {
     OTF2_EvtWriter* writer = OTF2_Archive_GetEvtWriter(archive.get(), location(lane));
@@ -141,14 +146,14 @@ std::uint64_t export_otf2(const Timeline& t, const ExportOptions& o, const std::
     OTF2_DefWriter* defs = OTF2_Archive_GetDefWriter(archive.get(), location(lane));
     double error = 0;
     for (const auto& r : t.ranks)
-      if (r.rank == lane.rank) error = double(r.clock_round_trip_ns) / 2;
+      if (r.rank == lane.rank) error = double(r.clock_round_trip_start_ns) / 2;
     otf2_check(OTF2_DefWriter_WriteClockOffset(defs, 0, 0, error), "write a clock offset");
     otf2_check(OTF2_Archive_CloseDefWriter(archive.get(), defs), "close a definition writer");
   }
   otf2_check(OTF2_Archive_CloseDefFiles(archive.get()), "close definition files");
 
   OTF2_GlobalDefWriter* g = OTF2_Archive_GetGlobalDefWriter(archive.get());
-  const auto wall_ns = std::uint64_t(std::max(0.0, t.info.wall_seconds * 1e9));
+  const auto wall_ns = std::uint64_t(std::max(0.0, t.summary.wall_seconds * 1e9));
   otf2_check(OTF2_GlobalDefWriter_WriteClockProperties(g, 1'000'000'000, 0, wall_ns, OTF2_UNDEFINED_TIMESTAMP),
              "write clock properties");
   OTF2_StringRef next_string = 0;
@@ -164,7 +169,7 @@ std::uint64_t export_otf2(const Timeline& t, const ExportOptions& o, const std::
                "write a region");
   }
   const auto machine = string("machine"), node_class = string("node");
-  otf2_check(OTF2_GlobalDefWriter_WriteSystemTreeNode(g, 0, string(t.info.path), machine,
+  otf2_check(OTF2_GlobalDefWriter_WriteSystemTreeNode(g, 0, string(t.path), machine,
                                                       OTF2_UNDEFINED_SYSTEM_TREE_NODE), "write the machine");
   std::map<std::string, OTF2_SystemTreeNodeRef> nodes;
   for (const auto& r : t.ranks)

@@ -29,7 +29,7 @@ struct Window {
 // Time per kind in each pixel column of one lane.
 using Columns = std::vector<std::array<double, kKinds>>;
 
-void accumulate(const Intervals& c, std::size_t first, std::size_t last, const Window& w, Columns& cols) {
+void accumulate(const timeline::Intervals& c, std::size_t first, std::size_t last, const Window& w, Columns& cols) {
   for (auto& col : cols) col.fill(0);
   for (std::size_t i = first; i < last; ++i) {
     const std::int64_t b = std::max(c.begin_ns[i], w.begin), e = std::min(c.end_ns[i], w.end);
@@ -95,52 +95,45 @@ std::string legend(double y) {
 
 }  // namespace
 
-std::string plot_svg(const Timeline& t, const PlotOptions& o) {
+std::string plot_svg(const timeline::Timeline& t, const PlotOptions& o) {
   const auto& c = t.intervals;
-  const auto wall_ns = std::int64_t(std::llround(t.info.wall_seconds * 1e9));
+  const auto wall_ns = std::int64_t(std::llround(t.summary.wall_seconds * 1e9));
   Window w{};
   w.begin = o.from_s ? std::int64_t(std::llround(*o.from_s * 1e9)) : 0;
   w.end = o.to_s ? std::int64_t(std::llround(*o.to_s * 1e9)) : std::max<std::int64_t>(wall_ns, 1);
   if (w.end <= w.begin)
     throw InputError(fmt::format("plot window [{}, {}] s is empty (accepted: --from < --to, within "
-                                 "0-{:.6f} s)", w.begin * 1e-9, w.end * 1e-9, t.info.wall_seconds));
+                                 "0-{:.6f} s)", w.begin * 1e-9, w.end * 1e-9, t.summary.wall_seconds));
   if (o.width < 100 || o.width > 20000)
     throw InputError(fmt::format("--width {} (accepted: 100-20000 pixels)", o.width));
   w.columns = o.width;
   w.column_ns = double(w.end - w.begin) / w.columns;
 
-  // Lanes in file order (rank, thread).
-  std::vector<std::pair<std::size_t, std::size_t>> lanes;
-  for (std::size_t i = 0; i < c.size();) {
-    std::size_t j = i;
-    while (j < c.size() && c.rank[j] == c.rank[i] && c.thread[j] == c.thread[i]) ++j;
-    lanes.emplace_back(i, j);
-    i = j;
-  }
+  const auto lanes = timeline::lanes(c);
   const double lanes_bottom = kTop + double(lanes.size()) * (kLane + kGap);
   const double util_top = lanes_bottom + 45, items_top = util_top + kPanel + 40;
   const double height = items_top + kPanel + 30;
   const double width = kLeft + w.columns + kRight;
 
-  std::string out = svg::header(width, height, fmt::format("hybridscope: {}", t.info.path));
+  std::string out = svg::header(width, height, fmt::format("hybridscope: {}", t.path));
   out += svg::text(kLeft, 18, fmt::format("{} — {} rank{} x {} thread{}, {}, {}, wall {:.3f} s{}",
-                                          t.info.path, t.info.ranks, t.info.ranks == 1 ? "" : "s",
-                                          t.info.threads_per_rank, t.info.threads_per_rank == 1 ? "" : "s",
-                                          t.info.workload_description, t.info.strategy, t.info.wall_seconds,
-                                          t.info.complete ? "" : " (incomplete)"),
+                                          t.path, t.facts.layout.ranks, t.facts.layout.ranks == 1 ? "" : "s",
+                                          t.facts.layout.threads, t.facts.layout.threads == 1 ? "" : "s",
+                                          t.facts.workload_description, t.facts.strategy, t.summary.wall_seconds,
+                                          t.summary.complete ? "" : " (incomplete)"),
                    "font-size=\"13\" font-weight=\"bold\"");
   out += legend(38);
 
   Columns cols(w.columns);
   std::vector<double> busy(w.columns, 0);
   for (std::size_t l = 0; l < lanes.size(); ++l) {
-    const auto [first, last] = lanes[l];
-    accumulate(c, first, last, w, cols);
+    const auto& lane = lanes[l];
+    accumulate(c, lane.first, lane.last, w, cols);
     for (int col = 0; col < w.columns; ++col)
       busy[col] += cols[col][std::size_t(trace::Activity::work)] + cols[col][std::size_t(trace::Activity::io)];
     const double y = kTop + double(l) * (kLane + kGap);
-    out += fmt::format("<g class=\"lane\" data-rank=\"{}\" data-thread=\"{}\">", c.rank[first], c.thread[first]);
-    out += svg::text(kLeft - 6, y + kLane - 2, fmt::format("r{} t{}", c.rank[first], c.thread[first]),
+    out += fmt::format("<g class=\"lane\" data-rank=\"{}\" data-thread=\"{}\">", lane.rank, lane.thread);
+    out += svg::text(kLeft - 6, y + kLane - 2, fmt::format("r{} t{}", lane.rank, lane.thread),
                      "text-anchor=\"end\"");
     out += lane_rects(cols, y);
     out += "</g>\n";
@@ -165,16 +158,16 @@ std::string plot_svg(const Timeline& t, const PlotOptions& o) {
   // Items per thread: the "calls per thread" histogram of the GIL experiment.
   out += svg::text(kLeft, items_top - 8, "items per thread", "font-weight=\"bold\"");
   std::uint64_t most = 1;
-  for (const auto& row : t.threads) most = std::max(most, row.items);
+  for (const auto& row : t.threads) most = std::max(most, row.times.items);
   const double bar = std::min(40.0, double(w.columns) / std::max<double>(1, double(t.threads.size())));
   for (std::size_t i = 0; i < t.threads.size(); ++i) {
     const auto& row = t.threads[i];
-    const double h = kPanel * double(row.items) / double(most);
+    const double h = kPanel * double(row.times.items) / double(most);
     const double x = kLeft + double(i) * bar;
     out += fmt::format("<rect class=\"items\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
                        "fill=\"{}\"><title>rank {} thread {}: {} items</title></rect>",
                        x + 1, items_top + kPanel - h, bar - 2, h, svg::colour(trace::Activity::work),
-                       row.rank, row.thread, row.items);
+                       row.times.rank, row.times.thread, row.times.items);
   }
   out += svg::text(kLeft - 6, items_top + 8, fmt::format("{}", most), "text-anchor=\"end\"");
   out += "\n</svg>\n";

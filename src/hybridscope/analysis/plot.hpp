@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "hybridscope/analysis/timeline_file.hpp"
+#include "hybridscope/timeline/reader.hpp"
 
 namespace hybridscope::analysis {
 
@@ -16,6 +16,6 @@ struct PlotOptions {
 };
 
 // Needs the intervals. Throws InputError for an empty or inverted window.
-std::string plot_svg(const Timeline& timeline, const PlotOptions& options);
+std::string plot_svg(const timeline::Timeline& timeline, const PlotOptions& options);
 
 }  // namespace hybridscope::analysis

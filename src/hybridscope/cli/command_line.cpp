@@ -3,10 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/log.hpp"
+#include "hybridscope/core/stop.hpp"
 #include "hybridscope/core/version.hpp"
 
 namespace hybridscope::cli {
@@ -23,7 +26,7 @@ std::string beside(const std::string& input, const std::string& extension) {
   return std::filesystem::path(input).replace_extension(extension).string();
 }
 
-void add_run(CLI::App& app, RunArgs& a) {
+void add_run(CLI::App& app, RunRequest& a) {
   auto* cmd = app.add_subcommand("run", "Run a workload (the built-in default without INPUT)");
   cmd->add_option("input", a.input, "TOML input deck, e.g. inputs/cpu_fib.toml");
   cmd->add_option("--set", a.sets, "Override an input key, e.g. --set workload.n=32")
@@ -40,7 +43,7 @@ void add_run(CLI::App& app, RunArgs& a) {
       ->capture_default_str();
 }
 
-void add_post(CLI::App& app, PostArgs& a) {
+void add_post(CLI::App& app, analysis::PostArgs& a) {
   auto* report = app.add_subcommand("report", "Numbers from a timeline: shares, efficiency, warnings");
   report->add_option("timeline", a.files, "Timeline file (.h5)")->required()->expected(1);
   report->add_flag("--json", a.json, "Print JSON for scripts");
@@ -48,9 +51,9 @@ void add_post(CLI::App& app, PostArgs& a) {
   auto* plot = app.add_subcommand("plot", "Activity picture of a timeline (SVG)");
   plot->add_option("timeline", a.files, "Timeline file (.h5)")->required()->expected(1);
   plot->add_option("-o,--output", a.output, "SVG file (default: the timeline's name, .svg)");
-  plot->add_option("--from", a.from_s, "Window start, seconds from the run's start");
-  plot->add_option("--to", a.to_s, "Window end, seconds from the run's start");
-  plot->add_option("--width", a.width, "Pixels of the time axis")->capture_default_str();
+  plot->add_option("--from", a.plot.from_s, "Window start, seconds from the run's start");
+  plot->add_option("--to", a.plot.to_s, "Window end, seconds from the run's start");
+  plot->add_option("--width", a.plot.width, "Pixels of the time axis")->capture_default_str();
 
   auto* compare = app.add_subcommand("compare", "Compare runs: wall time, speedup, efficiency");
   compare->add_option("timelines", a.files, "Timeline files (.h5)")->required();
@@ -62,11 +65,11 @@ void add_post(CLI::App& app, PostArgs& a) {
       ->required()
       ->check(CLI::IsMember({"perfetto", "otf2"}));
   exporter->add_option("-o,--output", a.output, "Output (default: the timeline's name, .json or .otf2)");
-  exporter->add_option("--from", a.from_s, "Window start, seconds from the run's start");
-  exporter->add_option("--to", a.to_s, "Window end, seconds from the run's start");
-  exporter->add_option("--sample", a.sample, "Keep every Nth interval of each thread")
+  exporter->add_option("--from", a.exported.from_s, "Window start, seconds from the run's start");
+  exporter->add_option("--to", a.exported.to_s, "Window end, seconds from the run's start");
+  exporter->add_option("--sample", a.exported.sample, "Keep every Nth interval of each thread")
       ->check(CLI::PositiveNumber);
-  exporter->add_option("--max-events", a.max_events, "Refuse Perfetto exports larger than this")
+  exporter->add_option("--max-events", a.exported.max_events, "Refuse Perfetto exports larger than this")
       ->capture_default_str();
 }
 
@@ -169,6 +172,52 @@ Parsed parse(int argc, const char* const* argv) {
   p.command = parsed_command(app);
   fill_default_output(p);
   return p;
+}
+
+int launcher_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  return 0;
+}
+
+namespace {
+// A command that runs as one plain process, without MPI: an error is one line and its exit code.
+template <class Body>
+int as_plain_process(Body body) {
+  try {
+    body();
+    return 0;
+  } catch (const Error& e) {
+    log::error(e.what());
+    return static_cast<int>(e.code());
+  }
+}
+
+// study and advise launch MPI jobs as children; Ctrl-C stops them cleanly and ends with 128 + signal.
+int launching_children(const Parsed& p) {
+  stop::install_handlers();
+  const int code = as_plain_process([&] {
+    if (p.command == Command::study)
+      study::run_study(p.study);
+    else
+      study::advise(p.advise);
+  });
+  return code == 0 && stop::requested() ? 128 + stop::signal_received() : code;
+}
+}  // namespace
+
+int dispatch(const Parsed& p, int& argc, char**& argv) {
+  switch (p.command) {
+    case Command::run: return run_job(p.run, argc, argv);
+    case Command::report: return as_plain_process([&] { analysis::report_command(p.post); });
+    case Command::plot: return as_plain_process([&] { analysis::plot_command(p.post); });
+    case Command::compare: return as_plain_process([&] { analysis::compare_command(p.post); });
+    case Command::export_trace: return as_plain_process([&] { analysis::export_command(p.post); });
+    case Command::study:
+    case Command::advise: return launching_children(p);
+    case Command::none: break;
+  }
+  return static_cast<int>(ExitCode::bad_input);
 }
 
 }  // namespace hybridscope::cli

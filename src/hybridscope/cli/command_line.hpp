@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "hybridscope/analysis/commands.hpp"
+#include "hybridscope/run/pipeline.hpp"
 #include "hybridscope/study/advise.hpp"
 #include "hybridscope/study/studies.hpp"
 
@@ -13,31 +15,10 @@ namespace hybridscope::cli {
 
 enum class Command { none, run, report, plot, compare, export_trace, study, advise };
 
-struct RunArgs {
-  std::optional<std::string> input;
-  std::vector<std::string> sets;
-  std::optional<std::string> output;
-  bool force = false;
-  std::size_t trace_memory_mib = 64;
-  std::string command_line;  // as typed, recorded in the timeline
-};
-
-// report, plot, compare and export: one process, no MPI.
-struct PostArgs {
-  std::vector<std::string> files;
-  std::string output;  // default filled in beside the first file for plot and export
-  bool json = false;
-  int width = 1200;
-  std::optional<double> from_s, to_s;
-  std::string format;
-  std::uint64_t sample = 1;
-  std::uint64_t max_events = 1'000'000;
-};
-
 struct Parsed {
   Command command = Command::none;
-  RunArgs run;
-  PostArgs post;
+  RunRequest run;
+  analysis::PostArgs post;
   // study and advise: one process, no MPI, launching runs as child jobs.
   hybridscope::study::StudyOptions study;
   hybridscope::study::AdviseOptions advise;
@@ -47,5 +28,12 @@ struct Parsed {
 };
 
 Parsed parse(int argc, const char* const* argv);
+
+// The rank the launcher gave this process, known before MPI starts (0 without a launcher), so that
+// help and command-line errors are printed once without starting MPI at all.
+int launcher_rank();
+
+// Runs the parsed command; returns the process's exit code (0, 1, 2 or 128 + a signal).
+int dispatch(const Parsed& parsed, int& argc, char**& argv);
 
 }  // namespace hybridscope::cli

@@ -66,19 +66,7 @@ std::string read_input_file(const std::string& path) {
 
 LoadedInput load_input(MPI_Comm comm, const std::optional<std::string>& path,
                        const std::vector<std::string>& assignments) {
-  LoadedInput in;
-  std::string failure;
-  if (mpi::rank(comm) == 0) {
-    try {
-      in = load_on_root(path, assignments);
-    } catch (const InputError& e) {
-      failure = e.what();
-    }
-  }
-  // Ranks other than 0 pass no message; the shared verdict carries rank 0's.
-  int bad = failure.empty() ? 0 : 1;
-  MPI_Bcast(&bad, 1, MPI_INT, 0, comm);
-  if (bad) throw InputError(mpi::bcast_string(comm, failure, 0));
+  LoadedInput in = mpi::on_root(comm, [&] { return load_on_root(path, assignments); });
   in.origin = mpi::bcast_string(comm, in.origin, 0);
   in.text = mpi::bcast_string(comm, in.text, 0);
   in.resolved = mpi::bcast_string(comm, in.resolved, 0);

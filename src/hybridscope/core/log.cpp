@@ -30,6 +30,10 @@ void rank_error(std::string_view message) {
   emit(stderr, fmt::format("hybridscope[rank {}]: error: {}", g_rank, message));
 }
 
+void rank_warning(std::string_view message) {
+  emit(stderr, fmt::format("hybridscope[rank {}]: warning: {}", g_rank, message));
+}
+
 void warning(std::string_view message) {
   if (g_rank == 0) emit(stderr, fmt::format("hybridscope: warning: {}", message));
 }

@@ -13,8 +13,10 @@ int rank();
 void info(std::string_view message);
 // Printed by rank 0 only, to stderr, as "hybridscope: error: ...".
 void error(std::string_view message);
-// Printed by whichever rank calls it, prefixed with its rank.
-void rank_error(std::string_view message);
+// Printed by rank 0 only, to stderr, as "hybridscope: warning: ...".
 void warning(std::string_view message);
+// Printed by whichever rank calls it, to stderr, prefixed with its rank: for what one rank alone knows.
+void rank_error(std::string_view message);
+void rank_warning(std::string_view message);
 
 }  // namespace hybridscope::log

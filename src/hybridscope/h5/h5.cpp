@@ -1,7 +1,5 @@
 #include "hybridscope/h5/h5.hpp"
 
-#include "hybridscope/mpi/session.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,13 +7,18 @@
 #include <exception>
 #include <utility>
 
+#include <hdf5.h>
+
+#include "hybridscope/h5/detail.hpp"
+
 namespace hybridscope::h5 {
 
+static_assert(std::is_same_v<hid_t, Handle::Id> && std::is_same_v<herr_t, int>,
+              "h5::Handle stores HDF5 identifiers as int64_t and closers as int(int64_t)");
+
+namespace detail {
+
 namespace {
-
-// Rows per chunk of a column: large enough to compress well, small enough to keep memory flat.
-constexpr std::uint64_t kChunkRows = 1 << 16;
-
 herr_t collect_message(unsigned, const H5E_error2_t* error, void* out) {
   auto& messages = *static_cast<std::string*>(out);
   if (error->desc && *error->desc) messages += fmt::format("{}{}", messages.empty() ? "" : "; ", error->desc);
@@ -28,6 +31,29 @@ std::string hdf5_messages() {
   H5Eclear2(H5E_DEFAULT);
   return messages.empty() ? "no detail from HDF5" : messages;
 }
+}  // namespace
+
+template <typename Status>
+Status check(Status status, std::string_view what) {
+  if (status < 0) throw H5Error(fmt::format("HDF5: cannot {}: {}", what, hdf5_messages()));
+  return status;
+}
+template hid_t check<hid_t>(hid_t, std::string_view);
+template herr_t check<herr_t>(herr_t, std::string_view);
+
+void silence_error_printing() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+template <> hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
+template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+template <> hid_t native_type<std::int16_t>() { return H5T_NATIVE_INT16; }
+template <> hid_t native_type<std::uint16_t>() { return H5T_NATIVE_UINT16; }
+template <> hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
+template <> hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
+template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
+
+Handle copy_type(hid_t type) { return {check(H5Tcopy(type), "copy a type"), H5Tclose}; }
 
 Handle scalar_space() { return {check(H5Screate(H5S_SCALAR), "create dataspace"), H5Sclose}; }
 
@@ -47,28 +73,11 @@ Handle string_type(std::size_t width) {
   return type;
 }
 
-}  // namespace
+}  // namespace detail
 
-template <typename Status>
-Status check(Status status, std::string_view what) {
-  if (status < 0) throw H5Error(fmt::format("HDF5: cannot {}: {}", what, hdf5_messages()));
-  return status;
-}
-template hid_t check<hid_t>(hid_t, std::string_view);
-template herr_t check<herr_t>(herr_t, std::string_view);
+using detail::check;
+using detail::native_type;
 
-template <typename Status>
-Status check_all(MPI_Comm comm, Status status, std::string_view what) {
-  const std::string failure = status < 0 ? fmt::format("HDF5: cannot {}: {}", what, hdf5_messages()) : "";
-  try {
-    mpi::raise_if_any_failed(comm, failure);
-  } catch (const Error& e) {
-    throw H5Error(e.what());
-  }
-  return status;
-}
-template hid_t check_all<hid_t>(MPI_Comm, hid_t, std::string_view);
-template herr_t check_all<herr_t>(MPI_Comm, herr_t, std::string_view);
 
 Handle& Handle::operator=(Handle&& other) noexcept {
   if (this != &other) {
@@ -91,75 +100,13 @@ void Handle::close(std::string_view what) {
   if (id >= 0 && closer_) check(closer_(id), what);
 }
 
-Handle create_file(const std::string& path, MPI_Comm comm) {
-  // HDF5 prints its error stack to stderr by default; we report it in our own one line instead.
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  Handle access(check(H5Pcreate(H5P_FILE_ACCESS), "create file access list"), H5Pclose);
-  // ROMIO's data-sieving writes lock the region they rewrite (fcntl) and, when the write fails on
-  // a full disk, return without unlocking it: the next rank to write there waited in fcntl forever
-  // (tests/faults/test_disk_full.sh). Without data sieving no write takes a lock; OMPIO ignores
-  // the hint. HDF5 copies the info, so it is freed at once.
-  MPI_Info hints = MPI_INFO_NULL;
-  MPI_Info_create(&hints);
-  MPI_Info_set(hints, "romio_ds_write", "disable");
-  const herr_t set = H5Pset_fapl_mpio(access.get(), comm, hints);
-  MPI_Info_free(&hints);
-  check(set, "set MPI-IO file access");
-  // Metadata reads and writes by all ranks together: no rank reads the file alone at open.
-  check(H5Pset_all_coll_metadata_ops(access.get(), true), "set collective metadata reads");
-  check(H5Pset_coll_metadata_write(access.get(), true), "set collective metadata writes");
-  return {check_all(comm, H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get()),
-                    fmt::format("create '{}'", path)),
-          H5Fclose};
-}
-
-Handle create_group(hid_t parent, const std::string& name) {
-  return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                fmt::format("create group '{}'", name)),
-          H5Gclose};
-}
-
-void set_attribute(hid_t object, const std::string& name, std::string_view value) {
-  auto type = string_type(value.size());
-  std::string padded(value);
-  padded.resize(std::max<std::size_t>(1, value.size()), '\0');
-  write_attribute(object, name, type.get(), padded.data());
-}
-
-void set_attribute(hid_t object, const std::string& name, std::int64_t value) {
-  write_attribute(object, name, H5T_NATIVE_INT64, &value);
-}
-
-void set_attribute(hid_t object, const std::string& name, double value) {
-  write_attribute(object, name, H5T_NATIVE_DOUBLE, &value);
-}
-
-Handle enum_type(const std::vector<std::string_view>& names) {
-  Handle type(check(H5Tenum_create(H5T_NATIVE_UINT8), "create enum type"), H5Tclose);
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const auto code = static_cast<std::uint8_t>(i);
-    check(H5Tenum_insert(type.get(), std::string(names[i]).c_str(), &code), "insert enum value");
-  }
-  return type;
-}
-
-template <> hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
-template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
-template <> hid_t native_type<std::int16_t>() { return H5T_NATIVE_INT16; }
-template <> hid_t native_type<std::uint16_t>() { return H5T_NATIVE_UINT16; }
-template <> hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
-template <> hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
-template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
-template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
-template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
-
+namespace {
 Handle open_file(const std::string& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  detail::silence_error_printing();
   return {check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), fmt::format("open '{}'", path)),
           H5Fclose};
 }
 
-namespace {
 Handle open_attribute(hid_t object, const std::string& name) {
   return {check(H5Aopen(object, name.c_str(), H5P_DEFAULT), fmt::format("open attribute '{}'", name)),
           H5Aclose};
@@ -177,8 +124,17 @@ hsize_t length_of(hid_t dataset, const std::string& path) {
 }
 }  // namespace
 
-std::string string_attribute(hid_t object, const std::string& name) {
-  auto attribute = open_attribute(object, name);
+File::File(const std::string& path) : path_(path), file_(open_file(path)) {}
+
+void File::close() { file_.close(fmt::format("close '{}'", path_)); }
+
+std::uint64_t File::rows(const std::string& path) const {
+  auto dataset = open_dataset(file_.get(), path);
+  return length_of(dataset.get(), path);
+}
+
+std::string File::string_attribute(const std::string& name) const {
+  auto attribute = open_attribute(file_.get(), name);
   Handle type(check(H5Aget_type(attribute.get()), "get attribute type"), H5Tclose);
   if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) != 0)
     throw H5Error(fmt::format("HDF5: attribute '{}' is not a fixed-length string", name));
@@ -188,23 +144,23 @@ std::string string_attribute(hid_t object, const std::string& name) {
   return value;
 }
 
-std::int64_t integer_attribute(hid_t object, const std::string& name) {
-  auto attribute = open_attribute(object, name);
+std::int64_t File::integer_attribute(const std::string& name) const {
+  auto attribute = open_attribute(file_.get(), name);
   std::int64_t value = 0;
   check(H5Aread(attribute.get(), H5T_NATIVE_INT64, &value), fmt::format("read attribute '{}'", name));
   return value;
 }
 
-double double_attribute(hid_t object, const std::string& name) {
-  auto attribute = open_attribute(object, name);
+double File::double_attribute(const std::string& name) const {
+  auto attribute = open_attribute(file_.get(), name);
   double value = 0;
   check(H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value), fmt::format("read attribute '{}'", name));
   return value;
 }
 
 template <typename T>
-std::vector<T> read_column(hid_t file, const std::string& path) {
-  auto dataset = open_dataset(file, path);
+std::vector<T> File::read_column(const std::string& path) const {
+  auto dataset = open_dataset(file_.get(), path);
   std::vector<T> values(length_of(dataset.get(), path));
   Handle stored(check(H5Dget_type(dataset.get()), "get type"), H5Tclose);
   // Enums convert only to enums; read their codes through an integer type of the same size.
@@ -221,17 +177,17 @@ std::vector<T> read_column(hid_t file, const std::string& path) {
           fmt::format("read '{}'", path));
   return values;
 }
-template std::vector<std::int16_t> read_column(hid_t, const std::string&);
-template std::vector<std::uint8_t> read_column(hid_t, const std::string&);
-template std::vector<std::uint16_t> read_column(hid_t, const std::string&);
-template std::vector<std::int32_t> read_column(hid_t, const std::string&);
-template std::vector<std::uint32_t> read_column(hid_t, const std::string&);
-template std::vector<std::int64_t> read_column(hid_t, const std::string&);
-template std::vector<std::uint64_t> read_column(hid_t, const std::string&);
-template std::vector<double> read_column(hid_t, const std::string&);
+template std::vector<std::int16_t> File::read_column(const std::string&) const;
+template std::vector<std::uint8_t> File::read_column(const std::string&) const;
+template std::vector<std::uint16_t> File::read_column(const std::string&) const;
+template std::vector<std::int32_t> File::read_column(const std::string&) const;
+template std::vector<std::uint32_t> File::read_column(const std::string&) const;
+template std::vector<std::int64_t> File::read_column(const std::string&) const;
+template std::vector<std::uint64_t> File::read_column(const std::string&) const;
+template std::vector<double> File::read_column(const std::string&) const;
 
-std::vector<std::string> read_strings(hid_t file, const std::string& path) {
-  auto dataset = open_dataset(file, path);
+std::vector<std::string> File::read_strings(const std::string& path) const {
+  auto dataset = open_dataset(file_.get(), path);
   const auto n = length_of(dataset.get(), path);
   Handle type(check(H5Dget_type(dataset.get()), "get type"), H5Tclose);
   const std::size_t width = H5Tget_size(type.get());
@@ -312,64 +268,10 @@ void verify_readable(const std::string& path, int part, int parts) {
   file.close(fmt::format("close '{}'", path));
 }
 
-Table::Table(MPI_Comm comm, hid_t parent, const std::string& name, std::uint64_t local_rows)
-    : comm_(comm), group_(create_group(parent, name)), local_(local_rows) {
-  MPI_Exscan(&local_, &offset_, 1, MPI_UINT64_T, MPI_SUM, comm);
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0) offset_ = 0;  // MPI_Exscan leaves rank 0's result undefined
-  MPI_Allreduce(&local_, &total_, 1, MPI_UINT64_T, MPI_SUM, comm);
-  transfer_ = Handle(check(H5Pcreate(H5P_DATASET_XFER), "create transfer list"), H5Pclose);
-  check(H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE), "set collective transfer");
-}
-
-Handle Table::add_column(const std::string& name, hid_t type, std::string_view unit) {
-  const hsize_t dims[1] = {total_};
-  Handle space(check(H5Screate_simple(1, dims, nullptr), "create dataspace"), H5Sclose);
-  Handle create(check(H5Pcreate(H5P_DATASET_CREATE), "create dataset list"), H5Pclose);
-  const hsize_t chunk[1] = {std::clamp<hsize_t>(total_, 1, kChunkRows)};
-  check(H5Pset_chunk(create.get(), 1, chunk), "set chunking");
-  check(H5Pset_shuffle(create.get()), "set shuffle filter");
-  check(H5Pset_deflate(create.get(), 1), "set deflate filter");
-  // A checksum per chunk, so that a chunk the file system lost is noticed when read.
-  check(H5Pset_fletcher32(create.get()), "set checksum filter");
-  // Chunks are written whole and once; skip filling them with a value first.
-  check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "set fill time");
-  check(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_INCR), "set allocation time");
-  Handle dataset(check(H5Dcreate2(group_.get(), name.c_str(), type, space.get(), H5P_DEFAULT,
-                                  create.get(), H5P_DEFAULT),
-                       fmt::format("create dataset '{}'", name)),
-                 H5Dclose);
-  if (!unit.empty()) set_attribute(dataset.get(), "unit", unit);
-  return dataset;
-}
-
-void Table::write(hid_t column, hid_t type, std::uint64_t first, std::uint64_t count, const void* data) {
-  Handle file_space(check(H5Dget_space(column), "get dataspace"), H5Sclose);
-  const hsize_t start[1] = {offset_ + first};
-  const hsize_t size[1] = {count};
-  if (count > 0)
-    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr),
-          "select rows");
-  else
-    check(H5Sselect_none(file_space.get()), "select no rows");
-  const hsize_t memory_size[1] = {std::max<hsize_t>(count, 1)};
-  Handle memory_space(check(H5Screate_simple(1, memory_size, nullptr), "create memory space"), H5Sclose);
-  if (count == 0) check(H5Sselect_none(memory_space.get()), "select no memory");
-  check(H5Dwrite(column, type, memory_space.get(), file_space.get(), transfer_.get(), data), "write rows");
-}
-
-void Table::strings(const std::string& name, const std::vector<std::string>& values) {
-  std::uint64_t width = 1;
-  for (const auto& v : values) width = std::max<std::uint64_t>(width, v.size());
-  MPI_Allreduce(MPI_IN_PLACE, &width, 1, MPI_UINT64_T, MPI_MAX, comm_);
-  std::vector<char> packed(values.size() * width, '\0');
-  for (std::size_t i = 0; i < values.size(); ++i)
-    std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
-  auto type = string_type(width);
-  auto dataset = add_column(name, type.get());
-  write(dataset.get(), type.get(), 0, values.size(), packed.data());
-  dataset.close(fmt::format("close dataset '{}'", name));
+std::string library_version() {
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  return fmt::format("HDF5 {}.{}.{}", major, minor, release);
 }
 
 }  // namespace hybridscope::h5

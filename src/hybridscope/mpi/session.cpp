@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 
@@ -17,6 +18,11 @@ Session::~Session() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized) MPI_Finalize();
+}
+
+void throw_error(const std::string& message, int exit_code) {
+  if (exit_code == static_cast<int>(ExitCode::bad_input)) throw InputError(message);
+  throw Error(message, static_cast<ExitCode>(exit_code));
 }
 
 std::string thread_level_name(int level) {
@@ -61,7 +67,15 @@ void raise_if_any_failed(MPI_Comm comm, const std::string& local_failure, int ex
   MPI_Allreduce(MPI_IN_PLACE, &exit_code, 1, MPI_INT, MPI_MAX, comm);
   auto message = bcast_string(comm, local_failure, first);
   if (size(comm) > 1) message = fmt::format("rank {}: {}", first, message);
-  throw Error(message, static_cast<ExitCode>(exit_code));
+  throw_error(message, exit_code);
+}
+
+std::string library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int length = 0;
+  MPI_Get_library_version(text, &length);
+  std::string version(text, static_cast<std::size_t>(std::max(0, length)));
+  return version.substr(0, version.find_first_of(",\n"));  // the first clause names library and version
 }
 
 }  // namespace hybridscope::mpi

@@ -2,11 +2,17 @@
 // MPI start-up and the few collectives every error path relies on.
 #include <mpi.h>
 
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
+
+#include "hybridscope/core/error.hpp"
 
 namespace hybridscope::mpi {
 
-// MPI_Init_thread / MPI_Finalize as a scope. Checks the provided thread level.
+// MPI_Init_thread / MPI_Finalize as a scope. provided() says which thread level MPI granted; the
+// caller decides whether that is enough.
 class Session {
 public:
   Session(int& argc, char**& argv, int required_level);
@@ -27,9 +33,70 @@ int size(MPI_Comm comm);
 // Broadcasts a string of any length from root.
 std::string bcast_string(MPI_Comm comm, const std::string& value, int root);
 
+// Throws InputError for ExitCode::bad_input, else Error with that exit code.
+[[noreturn]] void throw_error(const std::string& message, int exit_code);
+
 // Shares a per-rank failure with every rank: if any rank passes a non-empty message, every rank
 // throws Error carrying the message of the lowest failing rank (prefixed with that rank when
 // comm has more than one rank). Collective; call it where all ranks meet.
 void raise_if_any_failed(MPI_Comm comm, const std::string& local_failure, int exit_code = 1);
+
+// "MPI_Get_library_version" up to its first clause, e.g. "Open MPI v4.1.4".
+std::string library_version();
+
+namespace detail {
+// Runs body, turning what it throws into a message and an exit code.
+template <class Body, class Result = std::invoke_result_t<Body>>
+std::optional<std::conditional_t<std::is_void_v<Result>, bool, Result>> attempt(Body& body, std::string& failure,
+                                                                               int& code) {
+  try {
+    if constexpr (std::is_void_v<Result>) {
+      body();
+      return true;
+    } else {
+      return body();
+    }
+  } catch (const Error& e) {
+    failure = e.what();
+    code = static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (failure.empty()) failure = "failed without a message";
+  return std::nullopt;
+}
+}  // namespace detail
+
+// Every rank runs `body`; if it threw on any rank, every rank throws Error with the lowest failing
+// rank's message (see raise_if_any_failed) and the highest exit code of the failures. Collective:
+// this is the one way a failure that one rank can hit alone reaches all of them.
+template <class Body>
+auto on_every_rank(MPI_Comm comm, Body&& body) -> std::invoke_result_t<Body> {
+  std::string failure;
+  int code = static_cast<int>(ExitCode::failure);
+  auto value = detail::attempt(body, failure, code);
+  raise_if_any_failed(comm, value ? std::string() : failure, code);
+  if constexpr (!std::is_void_v<std::invoke_result_t<Body>>) return std::move(*value);
+}
+
+// Only rank 0 runs `body` (reading an input, choosing a path); if it threw, every rank throws the
+// same error, message and exit code, without a rank prefix. Returns body's value on rank 0 and a
+// default-constructed one elsewhere. Collective.
+template <class Body>
+auto on_root(MPI_Comm comm, Body&& body) -> std::invoke_result_t<Body> {
+  using Result = std::invoke_result_t<Body>;
+  std::string failure;
+  int code = static_cast<int>(ExitCode::ok);
+  std::optional<std::conditional_t<std::is_void_v<Result>, bool, Result>> value;
+  if (rank(comm) == 0) {
+    code = static_cast<int>(ExitCode::failure);
+    value = detail::attempt(body, failure, code);
+    if (value) code = static_cast<int>(ExitCode::ok);
+  }
+  MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+  if (code != static_cast<int>(ExitCode::ok))
+    throw_error(bcast_string(comm, failure, 0), code);
+  if constexpr (!std::is_void_v<Result>) return value ? std::move(*value) : Result{};
+}
 
 }  // namespace hybridscope::mpi

@@ -34,7 +34,7 @@ std::vector<Configuration> candidates(const AdviseOptions& o, int workers) {
   for (const auto& s : o.sets) args.insert(args.end(), {"--set", s});
   std::vector<Configuration> out;
   for (const auto& layout : layouts_of(workers))
-    out.push_back({fmt::format("{}x{}", layout.ranks, layout.threads), layout_kind(layout), layout, args});
+    out.push_back({fmt::format("{}x{}", layout.ranks, layout.threads), std::string(kind(layout)), layout, args});
   return out;
 }
 
@@ -51,7 +51,7 @@ std::vector<Trial> run_trials(const Setup& setup, const std::vector<Configuratio
     const auto limit = trial_limit(left, int(configurations.size() - i), best);
     auto trial = run_trial(setup, configurations[i], limit.seconds);
     trial.lost = trial.outcome.stopped && limit.losing && !stop::requested();
-    if (!trial.outcome.stopped && trial.report && trial.report->info.complete)
+    if (!trial.outcome.stopped && trial.report && trial.report->summary.complete)
       best = std::min(best.value_or(trial.outcome.seconds), trial.outcome.seconds);
     trials.push_back(std::move(trial));
   }
@@ -60,10 +60,10 @@ std::vector<Trial> run_trials(const Setup& setup, const std::vector<Configuratio
 
 std::string evidence(const analysis::Report& r) {
   return fmt::format("{:.1f} items/s, wall {:.3f} s, efficiency {:.3f} = load balance {:.3f} x communication "
-                     "{:.3f}{}", r.items_per_second, r.info.wall_seconds, r.overall.parallel,
-                     r.overall.load_balance, r.overall.communication,
-                     r.info.complete ? "" : fmt::format(" ({} of {} items: stopped before its end)",
-                                                        r.info.items_done, r.info.items_planned));
+                     "{:.3f}{}", r.items_per_second, r.summary.wall_seconds, r.efficiency.overall.parallel,
+                     r.efficiency.overall.load_balance, r.efficiency.overall.communication,
+                     r.summary.complete ? "" : fmt::format(" ({} of {} items: stopped before its end)",
+                                                        r.summary.items_done, r.facts.items_planned));
 }
 
 // How far behind the best the second is. A run stopped at its share of the budget may show more
@@ -71,7 +71,7 @@ std::string evidence(const analysis::Report& r) {
 std::string runner_up(const Trial& best, const Trial& second) {
   const double gap = 1 - second.report->items_per_second / best.report->items_per_second;
   const auto name = fmt::format("runner-up    {} ({})", describe(second.config.layout), second.config.series);
-  if (gap < 0 && best.report->info.complete && !second.report->info.complete)
+  if (gap < 0 && best.report->summary.complete && !second.report->summary.complete)
     return fmt::format("{}: did not finish within {:.1f} s; the recommended run took {:.1f} s", name,
                        second.outcome.seconds, best.outcome.seconds);
   return fmt::format("{}: {:.1f}% fewer items/s{}", name, 100 * gap,
@@ -137,11 +137,11 @@ TrialLimit trial_limit(double budget_left_s, int trials_left, std::optional<doub
 Choice choose(const std::vector<Trial>& trials) {
   std::vector<std::size_t> ranked;
   for (std::size_t i = 0; i < trials.size(); ++i)
-    if (trials[i].report && !trials[i].lost && trials[i].report->info.items_done > 0) ranked.push_back(i);
+    if (trials[i].report && !trials[i].lost && trials[i].report->summary.items_done > 0) ranked.push_back(i);
   std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) {
     const auto& x = *trials[a].report;
     const auto& y = *trials[b].report;
-    if (x.info.complete != y.info.complete) return x.info.complete;
+    if (x.summary.complete != y.summary.complete) return x.summary.complete;
     return x.items_per_second > y.items_per_second;
   });
   Choice choice;

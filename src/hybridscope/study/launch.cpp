@@ -173,11 +173,6 @@ std::vector<Layout> layouts_of(int workers) {
   return out;
 }
 
-std::string describe(const Layout& layout) {
-  return fmt::format("{} rank{} x {} thread{}", layout.ranks, layout.ranks == 1 ? "" : "s", layout.threads,
-                     layout.threads == 1 ? "" : "s");
-}
-
 Launcher pick_launcher(const std::string& program) {
   Launcher launcher;
   if (std::getenv("SLURM_JOB_ID")) launcher = {LauncherKind::srun, "srun"};

@@ -5,20 +5,12 @@
 #include <utility>
 #include <vector>
 
-namespace hybridscope::study {
+#include "hybridscope/core/layout.hpp"
 
-struct Layout {
-  int ranks = 1;
-  int threads = 1;
-  int workers() const { return ranks * threads; }
-  bool operator==(const Layout&) const = default;
-};
+namespace hybridscope::study {
 
 // Every ranks x threads split of `workers`: all threads (1 x workers) first, all processes last.
 std::vector<Layout> layouts_of(int workers);
-
-// "2 ranks x 1 thread"
-std::string describe(const Layout& layout);
 
 enum class LauncherKind { mpiexec, srun };
 

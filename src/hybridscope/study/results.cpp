@@ -50,9 +50,9 @@ std::string stop_note(const Trial& t) {
 }
 
 std::string progress(const Trial& t) {
-  std::string out = t.report ? fmt::format("wall {:.3f} s", t.report->info.wall_seconds) : "no timeline";
-  if (t.report && !t.report->info.complete)
-    out += fmt::format(" ({} of {} items)", t.report->info.items_done, t.report->info.items_planned);
+  std::string out = t.report ? fmt::format("wall {:.3f} s", t.report->summary.wall_seconds) : "no timeline";
+  if (t.report && !t.report->summary.complete)
+    out += fmt::format(" ({} of {} items)", t.report->summary.items_done, t.report->facts.items_planned);
   out += fmt::format(", launch {:.2f} s", t.outcome.seconds);
   return t.outcome.stopped ? out + ", " + stop_note(t) : out;
 }
@@ -92,7 +92,7 @@ std::vector<std::vector<analysis::Report>> by_workload(const std::vector<analysi
   std::vector<std::vector<analysis::Report>> out;
   for (const auto& r : reports) {
     auto it = std::find_if(out.begin(), out.end(), [&](const auto& group) {
-      return group.front().info.workload_description == r.info.workload_description;
+      return group.front().facts.workload_description == r.facts.workload_description;
     });
     if (it == out.end()) it = out.insert(out.end(), std::vector<analysis::Report>{});
     it->push_back(r);
@@ -105,7 +105,7 @@ std::string summary_text(const Setup& setup, const std::vector<Trial>& trials, c
                                 load_note(setup));
   for (const auto& line : summary.conclusions) out += line + "\n";
   for (const auto& same_work : by_workload(reports_of(trials)))
-    out += fmt::format("\n{}\n{}", same_work.front().info.workload_description, analysis::compare_table(same_work));
+    out += fmt::format("\n{}\n{}", same_work.front().facts.workload_description, analysis::compare_table(same_work));
   for (const auto& t : trials) out += footnote(t);
   return out;
 }
@@ -157,13 +157,6 @@ std::string default_folder(const std::string& what) {
   return fmt::format("hybridscope-{}-{:%Y%m%dT%H%M%SZ}", what, now);
 }
 
-std::string layout_kind(const Layout& layout) {
-  analysis::RunInfo info;
-  info.ranks = layout.ranks;
-  info.threads_per_rank = layout.threads;
-  return analysis::layout_kind(info);
-}
-
 std::vector<std::string> run_program(const std::string& exe, const Configuration& c, const std::string& folder) {
   std::vector<std::string> argv{exe, "run"};
   argv.insert(argv.end(), c.run_args.begin(), c.run_args.end());
@@ -199,7 +192,7 @@ Trial run_trial(const Setup& setup, const Configuration& c, double limit_s) {
                             t.outcome.exit_code, what_failed(log_of(setup, c)), log_of(setup, c)));
   }
   if (fs::exists(timeline_of(setup, c)))
-    t.report = analysis::analyse(analysis::load_timeline(timeline_of(setup, c), analysis::Load::summary));
+    t.report = analysis::analyse(timeline::load(timeline_of(setup, c), timeline::Load::summary));
   fmt::print("{}\n", progress(t));
   return t;
 }
@@ -213,7 +206,7 @@ void write_results(const Setup& setup, const std::vector<Trial>& trials, const S
   for (const auto& t : trials)
     if (plots && t.report)
       write_new_file(in_folder(setup, t.config.name + ".svg"),
-                     analysis::plot_svg(analysis::load_timeline(timeline_of(setup, t.config), analysis::Load::intervals), {}));
+                     analysis::plot_svg(timeline::load(timeline_of(setup, t.config), timeline::Load::intervals), {}));
   fmt::print("\n{}\nresults    {}\n", text, setup.folder);
 }
 

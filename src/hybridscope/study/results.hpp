@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "hybridscope/analysis/metrics.hpp"
+#include "hybridscope/analysis/report.hpp"
 #include "hybridscope/study/launch.hpp"
 
 namespace hybridscope::study {
@@ -33,9 +33,6 @@ Setup make_setup(const std::string& launcher, const std::string& folder);
 
 // "hybridscope-<what>-<UTC time>" in the current directory.
 std::string default_folder(const std::string& what);
-
-// "threads", "processes" or "hybrid", as analysis::layout_kind names runs.
-std::string layout_kind(const Layout& layout);
 
 // `exe run [INPUT] --set ... --set threads=T`, with `-o` the configuration's timeline in `folder`
 // unless `folder` is empty.

@@ -70,7 +70,7 @@ std::vector<Configuration> fib(const Sizes& s) {
   const long n = 40 + std::lround(std::log(s.scale) / std::log((1 + std::sqrt(5.0)) / 2));
   std::vector<Configuration> out;
   for (const auto& layout : layouts_of(s.workers(4, 4)))
-    out.push_back(configuration("fib", layout_kind(layout), layout,
+    out.push_back(configuration("fib", std::string(kind(layout)), layout,
                                 {"items=4", "workload.kind=fib", fmt::format("workload.n={}", n)}));
   return out;
 }
@@ -129,65 +129,65 @@ std::string verdict(const Scaling& s, int cpus) {
 }
 
 // Workers inside an item on average: mean useful time / wall = parallel efficiency x workers.
-double lanes_in_items(const analysis::Report& r) { return r.overall.parallel * r.info.workers(); }
+double lanes_in_items(const analysis::Report& r) { return r.efficiency.overall.parallel * r.facts.layout.workers(); }
 
 // The run with the fewest workers of the same workload: what the speedups of a series are against.
 const analysis::Report* baseline(const std::vector<Trial>& trials, const std::string& workload) {
   const analysis::Report* base = nullptr;
   for (const auto& t : trials)
-    if (t.report && t.report->info.complete && t.report->info.workload_description == workload &&
-        (!base || t.report->info.workers() < base->info.workers()))
+    if (t.report && t.report->summary.complete && t.report->facts.workload_description == workload &&
+        (!base || t.report->facts.layout.workers() < base->facts.layout.workers()))
       base = &*t.report;
   return base;
 }
 
 std::string series_line(const std::string& series, std::vector<const analysis::Report*> runs,
                         const analysis::Report& base, int cpus) {
-  std::sort(runs.begin(), runs.end(), [](auto* a, auto* b) { return a->info.workers() < b->info.workers(); });
+  std::sort(runs.begin(), runs.end(), [](auto* a, auto* b) { return a->facts.layout.workers() < b->facts.layout.workers(); });
   const auto& last = *runs.back();
-  if (last.info.workers() <= base.info.workers())
-    return fmt::format("{} ({}x{}): wall {:.3f} s, efficiency {:.3f}, load balance {:.3f}", series, last.info.ranks,
-                       last.info.threads_per_rank, last.info.wall_seconds, last.overall.parallel,
-                       last.overall.load_balance);
+  if (last.facts.layout.workers() <= base.facts.layout.workers())
+    return fmt::format("{} ({}x{}): wall {:.3f} s, efficiency {:.3f}, load balance {:.3f}", series, last.facts.layout.ranks,
+                       last.facts.layout.threads, last.summary.wall_seconds, last.efficiency.overall.parallel,
+                       last.efficiency.overall.load_balance);
   const auto speedup = [&](const analysis::Report* r) {
-    return r->info.wall_seconds > 0 ? base.info.wall_seconds / r->info.wall_seconds : 0.0;
+    return r->summary.wall_seconds > 0 ? base.summary.wall_seconds / r->summary.wall_seconds : 0.0;
   };
   const auto* best = *std::max_element(runs.begin(), runs.end(),
                                        [&](auto* a, auto* b) { return speedup(a) < speedup(b); });
-  const Scaling s{speedup(&last), speedup(best), last.info.workers(), base.info.workers(), lanes_in_items(last),
-                  last.info.ranks};
+  const Scaling s{speedup(&last), speedup(best), last.facts.layout.workers(), base.facts.layout.workers(), lanes_in_items(last),
+                  last.facts.layout.ranks};
   return fmt::format("{}: {:.2f}x at {} workers against {} (best {:.2f}x at {}), {:.1f} of {} workers inside an "
-                     "item on average: {}", series, s.at_most, s.most, s.base, s.best, best->info.workers(),
+                     "item on average: {}", series, s.at_most, s.most, s.base, s.best, best->facts.layout.workers(),
                      s.lanes, s.most, verdict(s, cpus));
 }
 
 std::vector<std::string> series_lines(const std::vector<Trial>& trials, int cpus) {
   std::vector<std::pair<std::string, std::vector<const analysis::Report*>>> series;  // in study order
   for (const auto& t : trials) {
-    if (!t.report || !t.report->info.complete) continue;  // the wall time of a stopped run is no speed
+    if (!t.report || !t.report->summary.complete) continue;  // the wall time of a stopped run is no speed
     auto it = std::find_if(series.begin(), series.end(), [&](auto& s) { return s.first == t.config.series; });
     if (it == series.end()) it = series.insert(series.end(), {t.config.series, {}});
     it->second.push_back(&*t.report);
   }
   std::vector<std::string> out;
   for (const auto& [name, runs] : series)
-    out.push_back(series_line(name, runs, *baseline(trials, runs.front()->info.workload_description), cpus));
+    out.push_back(series_line(name, runs, *baseline(trials, runs.front()->facts.workload_description), cpus));
   return out;
 }
 
 std::vector<std::string> checksum_lines(const std::vector<Trial>& trials) {
-  std::map<std::string, std::set<std::string>> checksums;  // per workload, of complete runs
+  std::map<std::string, std::set<std::uint64_t>> checksums;  // per workload, of complete runs
   std::map<std::string, int> runs;
   for (const auto& t : trials)
-    if (t.report && t.report->info.complete) {
-      checksums[t.report->info.workload_description].insert(t.report->info.checksum);
-      ++runs[t.report->info.workload_description];
+    if (t.report && t.report->summary.complete) {
+      checksums[t.report->facts.workload_description].insert(t.report->summary.checksum);
+      ++runs[t.report->facts.workload_description];
     }
   std::vector<std::string> out;
   for (const auto& [workload, sums] : checksums)
     out.push_back(sums.size() == 1
-                      ? fmt::format("{}: checksum {} in all {} complete runs", workload, *sums.begin(), runs[workload])
-                      : fmt::format("{}: checksums DIFFER ({}): an item was lost or done twice", workload,
+                      ? fmt::format("{}: checksum {:016x} in all {} complete runs", workload, *sums.begin(), runs[workload])
+                      : fmt::format("{}: checksums DIFFER ({:016x}): an item was lost or done twice", workload,
                                     fmt::join(sums, ", ")));
   return out;
 }
@@ -196,16 +196,16 @@ std::vector<std::string> checksum_lines(const std::vector<Trial>& trials) {
 std::vector<std::string> fastest_lines(const std::vector<Trial>& trials) {
   std::vector<const Trial*> done;
   for (const auto& t : trials)
-    if (t.report && t.report->info.complete) done.push_back(&t);
+    if (t.report && t.report->summary.complete) done.push_back(&t);
   const auto workers = [](const Trial* t) { return t->config.layout.workers(); };
   if (done.size() < 2 || std::any_of(done.begin(), done.end(), [&](auto* t) { return workers(t) != workers(done[0]); }))
     return {};
   const auto [fast, slow] = std::minmax_element(done.begin(), done.end(), [](auto* a, auto* b) {
-    return a->report->info.wall_seconds < b->report->info.wall_seconds;
+    return a->report->summary.wall_seconds < b->report->summary.wall_seconds;
   });
   return {fmt::format("fastest: {} ({:.3f} s); slowest: {} ({:.3f} s, {:.2f}x as long)", (*fast)->config.name,
-                      (*fast)->report->info.wall_seconds, (*slow)->config.name, (*slow)->report->info.wall_seconds,
-                      (*slow)->report->info.wall_seconds / std::max(1e-9, (*fast)->report->info.wall_seconds))};
+                      (*fast)->report->summary.wall_seconds, (*slow)->config.name, (*slow)->report->summary.wall_seconds,
+                      (*slow)->report->summary.wall_seconds / std::max(1e-9, (*fast)->report->summary.wall_seconds))};
 }
 
 std::vector<std::string> oversubscription_lines(const std::vector<Trial>& trials, int cpus) {

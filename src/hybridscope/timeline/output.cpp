@@ -60,24 +60,14 @@ std::string default_name() {
 }
 
 OutputPlan plan_output(MPI_Comm comm, const std::optional<std::string>& requested, bool force) {
-  OutputPlan plan;
-  std::string failure;
-  if (mpi::rank(comm) == 0) {
-    try {
-      plan = plan_on_root(requested, force);
-    } catch (const InputError& e) {
-      failure = e.what();
-    }
-  }
-  mpi::raise_if_any_failed(comm, failure, static_cast<int>(ExitCode::bad_input));
+  OutputPlan plan = mpi::on_root(comm, [&] { return plan_on_root(requested, force); });
   plan.path = mpi::bcast_string(comm, plan.path, 0);
   plan.partial = mpi::bcast_string(comm, plan.partial, 0);
   return plan;
 }
 
-void publish(MPI_Comm comm, const OutputPlan& plan, bool force) {
-  std::string failure;
-  if (mpi::rank(comm) == 0) {
+void publish(MPI_Comm comm, OutputPlan& plan, bool force) {
+  const auto move = [&] {
     // MPI-IO creates the file with mode 0666 less the umask; a umask of 0 must still not make a
     // timeline anyone on the cluster can change.
     struct stat st {};
@@ -87,10 +77,15 @@ void publish(MPI_Comm comm, const OutputPlan& plan, bool force) {
     const int status = force ? (::rename(plan.partial.c_str(), plan.path.c_str()) == 0 ? 0 : errno)
                              : move_without_replacing(plan.partial, plan.path);
     if (status != 0)
-      failure = fmt::format("cannot move the timeline to '{}': {}; it is kept as '{}'", plan.path,
-                            std::strerror(status), plan.partial);
+      throw Error(fmt::format("cannot move the timeline to '{}': {}; it is kept as '{}'", plan.path,
+                              std::strerror(status), plan.partial));
+  };
+  try {
+    mpi::on_root(comm, move);
+  } catch (const Error&) {
+    plan.partial.clear();
+    throw;
   }
-  mpi::raise_if_any_failed(comm, failure);
 }
 
 void discard(MPI_Comm comm, const OutputPlan& plan) {

@@ -19,8 +19,10 @@ struct OutputPlan {
 // file. Throws InputError on every rank when the path cannot be used.
 OutputPlan plan_output(MPI_Comm comm, const std::optional<std::string>& requested, bool force);
 
-// Collective. Moves the partial file to its final name; throws Error on every rank if it cannot.
-void publish(MPI_Comm comm, const OutputPlan& plan, bool force);
+// Collective. Moves the partial file to its final name; throws Error on every rank if it cannot,
+// keeping the written file under its partial name (and clearing plan.partial, so that discard()
+// leaves it).
+void publish(MPI_Comm comm, OutputPlan& plan, bool force);
 
 // Not collective: removes the partial file if this is rank 0 of comm.
 void discard(MPI_Comm comm, const OutputPlan& plan);

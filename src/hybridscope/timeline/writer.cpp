@@ -5,16 +5,15 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
-#include <cstring>
 
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/log.hpp"
-#include "hybridscope/core/stop.hpp"
-#include "hybridscope/core/version.hpp"
-#include "hybridscope/h5/h5.hpp"
+#include "hybridscope/h5/parallel.hpp"
 #include "hybridscope/mpi/session.hpp"
-#include "hybridscope/topo/host.hpp"
+#include "hybridscope/timeline/format.hpp"
 
 namespace hybridscope::timeline {
 
@@ -23,168 +22,147 @@ namespace {
 // Rows of intervals each rank writes per collective call: bounds the memory of the conversion.
 constexpr std::uint64_t kBatchRows = std::uint64_t{1} << 20;
 
+template <typename T>
+constexpr Type type_of() {
+  if constexpr (std::is_same_v<T, std::int16_t>) return Type::i16;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return Type::i32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return Type::i64;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return Type::u8;
+  else if constexpr (std::is_same_v<T, std::uint16_t>) return Type::u16;
+  else if constexpr (std::is_same_v<T, std::uint32_t>) return Type::u32;
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return Type::u64;
+  else if constexpr (std::is_same_v<T, double>) return Type::f64;
+}
+
+// A column's values, of the type the format says.
+template <typename T>
+void put(h5::Table& table, const Field& field, const std::vector<T>& values) {
+  if (field.type != type_of<T>()) throw Error(fmt::format("timeline writer: '{}' has another type", field.path()));
+  table.column(std::string(field.name), values, field.unit);
+}
+
+void put(h5::Table& table, const Field& field, const std::vector<std::string>& values) {
+  if (field.type != Type::text) throw Error(fmt::format("timeline writer: '{}' is not text", field.path()));
+  table.strings(std::string(field.name), values);
+}
+
+template <typename T>
+h5::Column add(h5::Table& table, const Field& field) {
+  if (field.type != type_of<T>()) throw Error(fmt::format("timeline writer: '{}' has another type", field.path()));
+  return table.add_column<T>(std::string(field.name), field.unit);
+}
+
+template <typename T>
+void set(h5::ParallelFile& file, const Field& field, const T& value) {
+  file.set_attribute(std::string(field.name), value);
+}
+
+void write_root_attributes(h5::ParallelFile& file, const RunFacts& f, const RunSummary& s) {
+  namespace a = attributes;
+  set(file, a::schema_version, kSchemaVersion);
+  set(file, a::producer, std::string_view(f.producer));
+  set(file, a::complete, std::int64_t{s.complete});
+  set(file, a::stop_reason, std::string_view(s.stop_reason));
+  set(file, a::start_time_utc, std::string_view(f.start_time_utc));
+  set(file, a::command_line, std::string_view(f.command_line));
+  set(file, a::mpi_library, std::string_view(f.mpi_library));
+  set(file, a::hdf5_library, std::string_view(f.hdf5_library));
+  set(file, a::ranks, std::int64_t{f.layout.ranks});
+  set(file, a::threads_per_rank, std::int64_t{f.layout.threads});
+  set(file, a::nodes, std::int64_t{f.nodes});
+  set(file, a::strategy, std::string_view(f.strategy));
+  set(file, a::handout, std::string_view(f.handout));
+  set(file, a::workload, std::string_view(f.workload));
+  set(file, a::workload_description, std::string_view(f.workload_description));
+  set(file, a::items_planned, static_cast<std::int64_t>(f.items_planned));
+  set(file, a::items_done, static_cast<std::int64_t>(s.items_done));
+  set(file, a::checksum, std::string_view(fmt::format("{:016x}", s.checksum)));
+  set(file, a::wall_seconds, s.wall_seconds);
+  set(file, a::time_unit, kTimeUnit);
+  set(file, a::time_origin, kTimeOrigin);
+}
+
+void write_input(h5::ParallelFile& file, const InputRecord& in) {
+  const bool root = mpi::rank(file.comm()) == 0;
+  h5::Table table(file, "input", root ? 1 : 0);
+  const auto one = [&](const std::string& s) { return root ? std::vector{s} : std::vector<std::string>{}; };
+  put(table, input::origin, one(in.origin));
+  put(table, input::given, one(in.given));
+  put(table, input::resolved, one(in.resolved));
+}
+
+void write_ranks(h5::ParallelFile& file, const RankRow& r) {
+  h5::Table table(file, "ranks", 1);
+  const auto one = [](auto value) { return std::vector{value}; };
+  put(table, ranks::rank, one(std::int32_t{r.rank}));
+  put(table, ranks::host, one(r.host));
+  put(table, ranks::pid, one(r.pid));
+  put(table, ranks::local_rank, one(std::int32_t{r.local_rank}));
+  put(table, ranks::allowed_cpus, one(r.allowed_cpus));
+  put(table, ranks::begin_ns, one(r.begin_ns));
+  put(table, ranks::end_ns, one(r.end_ns));
+  put(table, ranks::items, one(r.items));
+  put(table, ranks::checksum, one(r.checksum));
+  put(table, ranks::intervals, one(r.intervals));
+  put(table, ranks::dropped_intervals, one(r.dropped_intervals));
+  put(table, ranks::clock_offset_start_ns, one(r.clock_offset_start_ns));
+  put(table, ranks::clock_offset_end_ns, one(r.clock_offset_end_ns));
+  put(table, ranks::clock_round_trip_start_ns, one(r.clock_round_trip_start_ns));
+  put(table, ranks::clock_round_trip_end_ns, one(r.clock_round_trip_end_ns));
+}
+
+// One vector per column, from a member of each row.
+template <typename Row, typename Get>
+auto column_of(const std::vector<Row>& rows, Get get) {
+  std::vector<std::decay_t<decltype(get(rows.front()))>> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(get(row));
+  return out;
+}
+
+void write_threads(h5::ParallelFile& file, const std::vector<ThreadRow>& rows) {
+  h5::Table table(file, "threads", rows.size());
+  put(table, threads::rank, column_of(rows, [](auto& r) { return std::int32_t{r.times.rank}; }));
+  put(table, threads::thread, column_of(rows, [](auto& r) { return std::int32_t{r.times.thread}; }));
+  put(table, threads::os_thread_id, column_of(rows, [](auto& r) { return r.os_thread_id; }));
+  put(table, threads::allowed_cpus, column_of(rows, [](auto& r) { return r.allowed_cpus; }));
+  put(table, threads::openmp_place, column_of(rows, [](auto& r) { return r.openmp_place; }));
+  put(table, threads::items, column_of(rows, [](auto& r) { return r.times.items; }));
+  put(table, threads::intervals, column_of(rows, [](auto& r) { return r.intervals; }));
+  put(table, threads::dropped_intervals, column_of(rows, [](auto& r) { return r.dropped_intervals; }));
+  for (std::size_t k = 0; k < trace::kActivityCount; ++k)
+    put(table, threads::kind_ns[k], column_of(rows, [k](auto& r) { return r.times.ns[k]; }));
+}
+
+void write_hosts(h5::ParallelFile& file, const std::optional<HostRow>& host) {
+  std::vector<HostRow> rows;
+  if (host) rows.push_back(*host);
+  h5::Table table(file, "hosts", rows.size());
+  put(table, hosts::host, column_of(rows, [](auto& r) { return r.host; }));
+  put(table, hosts::ranks, column_of(rows, [](auto& r) { return std::int32_t{r.ranks}; }));
+  put(table, hosts::packages, column_of(rows, [](auto& r) { return std::int32_t{r.packages}; }));
+  put(table, hosts::cores, column_of(rows, [](auto& r) { return std::int32_t{r.cores}; }));
+  put(table, hosts::pus, column_of(rows, [](auto& r) { return std::int32_t{r.pus}; }));
+  put(table, hosts::numa_nodes, column_of(rows, [](auto& r) { return std::int32_t{r.numa_nodes}; }));
+}
+
+void write_clock(h5::ParallelFile& file, const std::vector<trace::ClockSample>& samples) {
+  h5::Table table(file, "clock_samples", samples.size());
+  put(table, clock_samples::rank, column_of(samples, [](auto& s) { return s.rank; }));
+  put(table, clock_samples::phase, column_of(samples, [](auto& s) { return s.phase; }));
+  put(table, clock_samples::local_send_ns, column_of(samples, [](auto& s) { return s.local_send_ns; }));
+  put(table, clock_samples::root_ns, column_of(samples, [](auto& s) { return s.root_ns; }));
+  put(table, clock_samples::local_recv_ns, column_of(samples, [](auto& s) { return s.local_recv_ns; }));
+}
+
+void write_environment(h5::ParallelFile& file, const std::vector<std::pair<std::string, std::string>>& variables) {
+  h5::Table table(file, "environment", variables.size());
+  put(table, environment::name, column_of(variables, [](auto& v) { return v.first; }));
+  put(table, environment::value, column_of(variables, [](auto& v) { return v.second; }));
+}
+
 std::int64_t or_minus_one(std::uint64_t value) {
   return value == trace::kNone ? -1 : static_cast<std::int64_t>(value);
-}
-
-std::string mpi_library_version() {
-  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
-  int length = 0;
-  MPI_Get_library_version(text, &length);
-  std::string version(text, static_cast<std::size_t>(std::max(0, length)));
-  const auto end = version.find_first_of(",\n");  // the first clause names the library and version
-  return version.substr(0, end);
-}
-
-std::string hdf5_library_version() {
-  unsigned major = 0, minor = 0, release = 0;
-  H5get_libversion(&major, &minor, &release);
-  return fmt::format("HDF5 {}.{}.{}", major, minor, release);
-}
-
-void write_root_attributes(hid_t file, const RunResult& r, const RunConfig& c, const RunMetadata& m) {
-  h5::set_attribute(file, "schema_version", kSchemaVersion);
-  h5::set_attribute(file, "producer", fmt::format("hybridscope {}", kVersion));
-  h5::set_attribute(file, "complete", std::int64_t{r.complete()});
-  h5::set_attribute(file, "stop_reason",
-                    r.stop_signal ? fmt::format("stopped by {}", stop::signal_name(r.stop_signal))
-                    : r.complete() ? std::string{}
-                                   : fmt::format("{} of {} items done", r.items, r.planned_items));
-  h5::set_attribute(file, "start_time_utc", m.start_time_utc);
-  h5::set_attribute(file, "command_line", m.command_line);
-  h5::set_attribute(file, "mpi_library", mpi_library_version());
-  h5::set_attribute(file, "hdf5_library", hdf5_library_version());
-  h5::set_attribute(file, "ranks", std::int64_t{r.layout.ranks});
-  h5::set_attribute(file, "threads_per_rank", std::int64_t{r.layout.threads});
-  h5::set_attribute(file, "nodes", std::int64_t{r.layout.nodes});
-  h5::set_attribute(file, "strategy", to_string(c.strategy));
-  h5::set_attribute(file, "handout", r.handout);
-  h5::set_attribute(file, "workload", to_string(c.workload.kind));
-  h5::set_attribute(file, "workload_description", describe(c.workload));
-  h5::set_attribute(file, "items_planned", static_cast<std::int64_t>(r.planned_items));
-  h5::set_attribute(file, "items_done", static_cast<std::int64_t>(r.items));
-  h5::set_attribute(file, "checksum", fmt::format("{:016x}", r.checksum));
-  h5::set_attribute(file, "wall_seconds", r.wall_seconds);
-  h5::set_attribute(file, "time_unit", std::string_view("ns"));
-  h5::set_attribute(file, "time_origin",
-                    std::string_view("first begin of any rank, on rank 0's CLOCK_MONOTONIC"));
-}
-
-void write_input(hid_t file, MPI_Comm comm, const RunMetadata& m) {
-  const bool root = mpi::rank(comm) == 0;
-  h5::Table input(comm, file, "input", root ? 1 : 0);
-  const auto one = [&](const std::string& s) { return root ? std::vector{s} : std::vector<std::string>{}; };
-  input.strings("origin", one(m.origin));
-  input.strings("given", one(m.input_text));
-  input.strings("resolved", one(m.input_resolved));
-}
-
-void write_ranks(hid_t file, MPI_Comm comm, const RunResult& r) {
-  h5::Table ranks(comm, file, "ranks", 1);
-  const auto& l = r.layout;
-  ranks.column("rank", std::vector<std::int32_t>{l.rank});
-  ranks.strings("host", {l.hosts[l.rank]});
-  ranks.column("pid", std::vector<std::int64_t>{::getpid()});
-  ranks.column("local_rank", std::vector<std::int32_t>{l.local_rank});
-  ranks.strings("allowed_cpus", {topo::allowed_cpus()});
-  ranks.column("begin_ns", std::vector<std::int64_t>{r.clock.to_root(r.local.begin_ns) - r.origin_ns}, "ns");
-  ranks.column("end_ns", std::vector<std::int64_t>{r.clock.to_root(r.local.end_ns) - r.origin_ns}, "ns");
-  ranks.column("items", std::vector<std::uint64_t>{r.local.items()});
-  ranks.column("checksum", std::vector<std::uint64_t>{r.local.checksum()});
-  ranks.column("intervals", std::vector<std::uint64_t>{r.recorded_intervals()});
-  ranks.column("dropped_intervals", std::vector<std::uint64_t>{r.dropped_intervals()});
-  ranks.column("clock_offset_start_ns", std::vector<std::int64_t>{r.clock_start.offset_ns}, "ns");
-  ranks.column("clock_offset_end_ns", std::vector<std::int64_t>{r.clock_end.offset_ns}, "ns");
-  ranks.column("clock_round_trip_start_ns", std::vector<std::int64_t>{r.clock_start.round_trip_ns}, "ns");
-  ranks.column("clock_round_trip_end_ns", std::vector<std::int64_t>{r.clock_end.round_trip_ns}, "ns");
-}
-
-void write_threads(hid_t file, MPI_Comm comm, const RunResult& r) {
-  const auto n = r.logs.size();
-  h5::Table threads(comm, file, "threads", n);
-  std::vector<std::int32_t> rank(n, r.layout.rank), thread(n);
-  std::vector<std::int64_t> tid(n);
-  std::vector<std::string> allowed(n), place(n);
-  std::vector<std::uint64_t> items(n), recorded(n), dropped(n);
-  std::array<std::vector<std::int64_t>, trace::kActivityCount> totals;
-  for (auto& t : totals) t.resize(n);
-  for (std::size_t t = 0; t < n; ++t) {
-    const auto& tally = r.local.threads[t];
-    thread[t] = static_cast<std::int32_t>(t);
-    tid[t] = tally.os_thread_id;
-    allowed[t] = tally.allowed_cpus;
-    place[t] = tally.openmp_place;
-    items[t] = tally.items;
-    recorded[t] = r.logs[t].recorded();
-    dropped[t] = r.logs[t].dropped();
-    for (std::size_t k = 0; k < trace::kActivityCount; ++k)
-      totals[k][t] = r.logs[t].total_ns(static_cast<trace::Activity>(k));
-  }
-  threads.column("rank", rank);
-  threads.column("thread", thread);
-  threads.column("os_thread_id", tid);
-  threads.strings("allowed_cpus", allowed);
-  threads.strings("openmp_place", place);
-  threads.column("items", items);
-  threads.column("intervals", recorded);
-  threads.column("dropped_intervals", dropped);
-  for (std::size_t k = 0; k < trace::kActivityCount; ++k)
-    threads.column(fmt::format("{}_ns", trace::kActivityNames[k]), totals[k], "ns");
-}
-
-void write_hosts(hid_t file, MPI_Comm comm, const RunResult& r) {
-  // One row per node, written by the node's first rank.
-  const bool first = r.layout.local_rank == 0;
-  h5::Table hosts(comm, file, "hosts", first ? 1 : 0);
-  std::vector<std::string> name;
-  std::vector<std::int32_t> ranks, packages, cores, pus, numa;
-  if (first) {
-    const auto host = topo::describe_host();
-    name.push_back(r.layout.hosts[r.layout.rank]);
-    ranks.push_back(r.layout.local_size);
-    packages.push_back(host.packages);
-    cores.push_back(host.cores);
-    pus.push_back(host.pus);
-    numa.push_back(host.numa_nodes);
-  }
-  hosts.strings("host", name);
-  hosts.column("ranks", ranks);
-  hosts.column("packages", packages);
-  hosts.column("cores", cores);
-  hosts.column("pus", pus);
-  hosts.column("numa_nodes", numa);
-}
-
-void write_clock(hid_t file, MPI_Comm comm, const RunResult& r) {
-  const auto& samples = r.clock_samples;
-  h5::Table clock(comm, file, "clock_samples", samples.size());
-  std::vector<std::int32_t> rank, phase;
-  std::vector<std::int64_t> send, root, recv;
-  for (const auto& s : samples) {
-    rank.push_back(s.rank);
-    phase.push_back(s.phase);
-    send.push_back(s.local_send_ns);
-    root.push_back(s.root_ns);
-    recv.push_back(s.local_recv_ns);
-  }
-  clock.column("rank", rank);
-  clock.column("phase", phase);
-  clock.column("local_send_ns", send, "ns");
-  clock.column("root_ns", root, "ns");
-  clock.column("local_recv_ns", recv, "ns");
-}
-
-void write_environment(hid_t file, MPI_Comm comm) {
-  const bool root = mpi::rank(comm) == 0;
-  std::vector<std::string> names, values;
-  if (root)
-    for (auto& [name, value] : topo::environment({"OMP_", "SLURM_", "OMPI_COMM_WORLD_", "HYBRIDSCOPE_"})) {
-      names.push_back(name);
-      values.push_back(value);
-    }
-  h5::Table environment(comm, file, "environment", names.size());
-  environment.strings("name", names);
-  environment.strings("value", values);
 }
 
 // Columns of the interval table, filled a batch at a time.
@@ -205,34 +183,30 @@ struct IntervalColumns {
   }
 };
 
-void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
-  const std::uint64_t local = r.recorded_intervals();
-  h5::Table table(comm, file, "intervals", local);
-  auto kind_type = h5::enum_type({std::begin(trace::kActivityNames), std::end(trace::kActivityNames)});
-  h5::Handle columns[] = {
-      table.add_column("rank", h5::native_type<std::uint32_t>()),
-      table.add_column("thread", h5::native_type<std::uint16_t>()),
-      table.add_column("kind", kind_type.get()),
-      table.add_column("cpu", h5::native_type<std::int16_t>()),
-      table.add_column("chunk", h5::native_type<std::int64_t>()),
-      table.add_column("item", h5::native_type<std::int64_t>()),
-      table.add_column("begin_ns", h5::native_type<std::int64_t>(), "ns"),
-      table.add_column("end_ns", h5::native_type<std::int64_t>(), "ns")};
+void write_intervals(h5::ParallelFile& file, int rank, const trace::Recording& r) {
+  const std::uint64_t local = r.recorded();
+  h5::Table table(file, "intervals", local);
+  if (intervals::kind.type != Type::kind) throw Error("timeline writer: 'intervals/kind' is not the kind enum");
+  h5::Column columns[] = {
+      add<std::uint32_t>(table, intervals::rank),
+      add<std::uint16_t>(table, intervals::thread),
+      table.add_enum_column(std::string(intervals::kind.name),
+                            {std::begin(trace::kActivityNames), std::end(trace::kActivityNames)}),
+      add<std::int16_t>(table, intervals::cpu),
+      add<std::int64_t>(table, intervals::chunk),
+      add<std::int64_t>(table, intervals::item),
+      add<std::int64_t>(table, intervals::begin_ns),
+      add<std::int64_t>(table, intervals::end_ns)};
 
   std::uint64_t batches = (local + kBatchRows - 1) / kBatchRows;
-  MPI_Allreduce(MPI_IN_PLACE, &batches, 1, MPI_UINT64_T, MPI_MAX, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &batches, 1, MPI_UINT64_T, MPI_MAX, file.comm());
   IntervalColumns c(std::min(local, kBatchRows));
   std::uint64_t written = 0, done_batches = 0;
   const auto flush = [&] {
     const auto n = c.size();
-    table.write(columns[0].get(), h5::native_type<std::uint32_t>(), written, n, c.rank.data());
-    table.write(columns[1].get(), h5::native_type<std::uint16_t>(), written, n, c.thread.data());
-    table.write(columns[2].get(), kind_type.get(), written, n, c.kind.data());
-    table.write(columns[3].get(), h5::native_type<std::int16_t>(), written, n, c.cpu.data());
-    table.write(columns[4].get(), h5::native_type<std::int64_t>(), written, n, c.chunk.data());
-    table.write(columns[5].get(), h5::native_type<std::int64_t>(), written, n, c.item.data());
-    table.write(columns[6].get(), h5::native_type<std::int64_t>(), written, n, c.begin.data());
-    table.write(columns[7].get(), h5::native_type<std::int64_t>(), written, n, c.end.data());
+    const void* data[] = {c.rank.data(), c.thread.data(), c.kind.data(), c.cpu.data(),
+                          c.chunk.data(), c.item.data(), c.begin.data(), c.end.data()};
+    for (std::size_t i = 0; i < std::size(columns); ++i) table.write(columns[i], written, n, data[i]);
     written += n;
     ++done_batches;
     c.clear();
@@ -240,14 +214,14 @@ void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
   for (std::size_t t = 0; t < r.logs.size(); ++t)
     r.logs[t].for_each([&](const trace::Interval* p, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) {
-        c.rank.push_back(static_cast<std::uint32_t>(r.layout.rank));
+        c.rank.push_back(static_cast<std::uint32_t>(rank));
         c.thread.push_back(static_cast<std::uint16_t>(t));
         c.kind.push_back(static_cast<std::uint8_t>(p[i].kind));
         c.cpu.push_back(static_cast<std::int16_t>(p[i].cpu));
         c.chunk.push_back(or_minus_one(p[i].chunk));
         c.item.push_back(or_minus_one(p[i].item));
-        c.begin.push_back(r.clock.to_root(p[i].begin_ns) - r.origin_ns);
-        c.end.push_back(r.clock.to_root(p[i].end_ns) - r.origin_ns);
+        c.begin.push_back(r.run_time(p[i].begin_ns));
+        c.end.push_back(r.run_time(p[i].end_ns));
         if (c.size() == kBatchRows) flush();
       }
     });
@@ -259,7 +233,7 @@ void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
 // be waiting inside HDF5's next collective call (seen with ROMIO on a full disk), where neither an
 // agreement nor a collective close can reach them: this rank removes the partial file, says why,
 // and ends the whole job.
-[[noreturn]] void abandon(MPI_Comm comm, const std::string& path, h5::Handle file, const std::string& why) {
+[[noreturn]] void abandon(MPI_Comm comm, const std::string& path, h5::ParallelFile& file, const std::string& why) {
   file.release();
   ::unlink(path.c_str());
   log::rank_error(fmt::format("cannot write the timeline '{}': {}", path, why));
@@ -267,43 +241,44 @@ void write_intervals(hid_t file, MPI_Comm comm, const RunResult& r) {
   std::abort();
 }
 
+// Test hook: HYBRIDSCOPE_TEST_HOLD_WRITE=SECONDS keeps every rank inside the write, with the partial
+// file created, for that long, so that the fault tests can land a kill there.
+void hold_for_tests() {
+  if (const char* seconds = std::getenv("HYBRIDSCOPE_TEST_HOLD_WRITE"))
+    std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(seconds)));
+}
+
 }  // namespace
 
-void write(MPI_Comm comm, const std::string& path, const RunResult& result, const RunConfig& config,
-           const RunMetadata& metadata) {
-  std::string failure;
+void write(MPI_Comm comm, const std::string& path, const RunFacts& facts, const RunSummary& summary,
+           const RankFacts& rank, const trace::Recording& recording) {
+  // Only the file's creation can fail here without ending the job, and on every rank alike.
+  h5::ParallelFile file(path, comm);
+  hold_for_tests();
   try {
-    auto file = h5::create_file(path, comm);
-    try {
-      write_root_attributes(file.get(), result, config, metadata);
-      write_input(file.get(), comm, metadata);
-      write_ranks(file.get(), comm, result);
-      write_threads(file.get(), comm, result);
-      write_hosts(file.get(), comm, result);
-      write_clock(file.get(), comm, result);
-      write_environment(file.get(), comm);
-      write_intervals(file.get(), comm, result);
-      file.close(fmt::format("close '{}'", path));
-    } catch (const std::exception& e) {
-      abandon(comm, path, std::move(file), e.what());
-    }
+    write_root_attributes(file, facts, summary);
+    write_input(file, facts.input);
+    write_ranks(file, rank.rank);
+    write_threads(file, rank.threads);
+    write_hosts(file, rank.host);
+    write_clock(file, recording.clock_samples);
+    write_environment(file, rank.environment);
+    write_intervals(file, rank.rank.rank, recording);
+    file.close(fmt::format("close '{}'", path));
   } catch (const std::exception& e) {
-    failure = e.what();
+    abandon(comm, path, file, e.what());
   }
-  // Only the file's creation fails here, and on every rank (h5::check_all); this ends them together.
-  mpi::raise_if_any_failed(comm, failure);
   verify(comm, path);
 }
 
 void verify(MPI_Comm comm, const std::string& path) {
-  std::string failure;
-  try {
-    h5::verify_readable(path, mpi::rank(comm), mpi::size(comm));
-  } catch (const std::exception& e) {
-    failure = fmt::format("the timeline did not survive writing (disk full or quota exceeded?): {}",
-                          e.what());
-  }
-  mpi::raise_if_any_failed(comm, failure);
+  mpi::on_every_rank(comm, [&] {
+    try {
+      h5::verify_readable(path, mpi::rank(comm), mpi::size(comm));
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("the timeline did not survive writing (disk full or quota exceeded?): {}", e.what()));
+    }
+  });
 }
 
 }  // namespace hybridscope::timeline

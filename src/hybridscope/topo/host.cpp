@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+
+#include "hybridscope/core/error.hpp"
 
 extern char** environ;
 
@@ -35,26 +38,46 @@ HostTopology describe_host() {
   return host;
 }
 
-std::string cpu_ranges(const std::vector<int>& cpus) {
-  std::string out;
-  for (std::size_t i = 0; i < cpus.size();) {
-    std::size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    out += fmt::format("{}{}", out.empty() ? "" : ",", cpus[i]);
-    if (j > i) out += fmt::format("-{}", cpus[j]);
-    i = j + 1;
-  }
+namespace {
+using Bitmap = std::unique_ptr<hwloc_bitmap_s, decltype(&hwloc_bitmap_free)>;
+
+Bitmap new_bitmap() { return {hwloc_bitmap_alloc(), &hwloc_bitmap_free}; }
+
+std::string to_list(hwloc_const_bitmap_t set) {
+  char* text = nullptr;
+  if (hwloc_bitmap_list_asprintf(&text, set) < 0 || !text) return "";
+  std::string out(text);
+  std::free(text);
   return out;
+}
+}  // namespace
+
+std::vector<int> parse_cpu_list(const std::string& text) {
+  auto set = new_bitmap();
+  // hwloc reads "" as the empty set, and "0-" (to infinity) as a list; neither is a CPU list here.
+  const bool valid = !text.empty() && text.back() != '-' &&
+                     text.find_first_not_of("0123456789,-") == std::string::npos &&
+                     hwloc_bitmap_list_sscanf(set.get(), text.c_str()) == 0 && hwloc_bitmap_weight(set.get()) >= 0;
+  if (!valid) throw InputError(fmt::format("CPU list '{}' (accepted: CPU numbers and ranges, e.g. 0-3,8)", text));
+  std::vector<int> cpus;
+  for (int cpu = hwloc_bitmap_first(set.get()); cpu >= 0; cpu = hwloc_bitmap_next(set.get(), cpu)) cpus.push_back(cpu);
+  return cpus;
+}
+
+std::string format_cpu_list(const std::vector<int>& cpus) {
+  auto set = new_bitmap();
+  for (int cpu : cpus) hwloc_bitmap_set(set.get(), static_cast<unsigned>(cpu));
+  return to_list(set.get());
 }
 
 std::string allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return "";
-  std::vector<int> cpus;
+  auto set = new_bitmap();
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof mask, &mask) != 0) return "";
   for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  return cpu_ranges(cpus);
+    if (CPU_ISSET(c, &mask)) hwloc_bitmap_set(set.get(), static_cast<unsigned>(c));
+  return to_list(set.get());
 }
 
 std::string openmp_place() {
@@ -62,8 +85,7 @@ std::string openmp_place() {
   if (place < 0) return "";
   std::vector<int> cpus(std::max(0, omp_get_place_num_procs(place)));
   omp_get_place_proc_ids(place, cpus.data());
-  std::sort(cpus.begin(), cpus.end());
-  return fmt::format("{}: {}", place, cpu_ranges(cpus));
+  return fmt::format("{}: {}", place, format_cpu_list(cpus));
 }
 
 std::int64_t os_thread_id() { return static_cast<std::int64_t>(::syscall(SYS_gettid)); }

@@ -2,6 +2,7 @@
 // Where things run: the host's hardware (via hwloc), CPU masks, OpenMP places and the environment
 // variables that decide placement.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,9 @@ std::int64_t os_thread_id();
 // Variables whose names start with one of `prefixes`, sorted by name.
 std::vector<std::pair<std::string, std::string>> environment(const std::vector<std::string>& prefixes);
 
-// Compresses sorted CPU numbers into ranges.
-std::string cpu_ranges(const std::vector<int>& cpus);
+// CPU lists as Linux and hwloc write them ("0-3,8,10-11"), parsed and printed by hwloc's bitmaps.
+// parse_cpu_list throws InputError naming the text when it is not such a list.
+std::vector<int> parse_cpu_list(const std::string& text);
+std::string format_cpu_list(const std::vector<int>& cpus);
 
 }  // namespace hybridscope::topo

@@ -32,7 +32,8 @@ public:
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
 
-  // A free block, or nullptr when none is free. Never blocks or allocates.
+  // A free block, or nullptr when none is free. Never waits for I/O or allocates: it only holds the
+  // pool's mutex for a pointer's pop, never while the writer writes.
   Block* acquire() noexcept;
   // Hands a full block of `thread` to the writer.
   void submit(int thread, Block* block) noexcept;

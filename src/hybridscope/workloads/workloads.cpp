@@ -40,9 +40,11 @@ __attribute__((noinline)) std::uint64_t fib_recursive(int n) noexcept {
   return n < 2 ? static_cast<std::uint64_t>(n) : fib_recursive(n - 1) + fib_recursive(n - 2);
 }
 
-// fib(24) takes about 50 us: checking for a stop above it costs nothing measurable.
+// fib(24) takes about 50 us: checking for a stop at every call above it costs nothing measurable.
+constexpr int kFibUncheckedUpTo = 24;
+
 std::uint64_t fib_stoppable(int n) {
-  if (n <= 24) return fib_recursive(n);
+  if (n <= kFibUncheckedUpTo) return fib_recursive(n);
   abandon_if_stopping();
   return fib_stoppable(n - 1) + fib_stoppable(n - 2);
 }
@@ -86,17 +88,19 @@ private:
   std::uint64_t slice_;
 };
 
+// A sleeping item wakes this often to notice a stop request.
+constexpr std::chrono::milliseconds kSleepSlice{10};
+
 class SleepWorker final : public Worker {
 public:
   explicit SleepWorker(double seconds)
       : duration_(std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::duration<double>(seconds))) {}
   std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
-    // In slices of at most 10 ms, so a stop request is noticed.
     const auto deadline = std::chrono::steady_clock::now() + duration_;
     for (auto now = std::chrono::steady_clock::now(); now < deadline; now = std::chrono::steady_clock::now()) {
       abandon_if_stopping();
-      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(deadline - now, std::chrono::milliseconds(10)));
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(deadline - now, kSleepSlice));
     }
     return item;
   }
@@ -152,12 +156,14 @@ private:
 
 // CPU work done in slices under the process-wide lock, as Python threads run under the GIL.
 class GilWorker final : public Worker {
+  // The holder looks at the clock after about this much work: often enough to honour the interval.
+  static constexpr double kClockCheckSeconds = 20e-6;
+
 public:
   GilWorker(std::uint64_t iterations, double switch_interval, double burn_rate)
       : iterations_(iterations),
         interval_ns_(static_cast<std::int64_t>(switch_interval * 1e9)),
-        // Check the clock about every 20 us of work: often enough to honour the interval.
-        check_every_(std::max<std::uint64_t>(1, iterations_for(20e-6, burn_rate))) {}
+        check_every_(std::max<std::uint64_t>(1, iterations_for(kClockCheckSeconds, burn_rate))) {}
 
   std::uint64_t run(std::uint64_t chunk, std::uint64_t item, trace::ThreadLog& log) override {
     GilLock& gil = process_gil();
@@ -306,7 +312,6 @@ public:
 private:
   WorkloadConfig config_;
   double rate_;
-  std::uint64_t slice_;
 };
 
 double unit_interval(std::uint64_t bits) {  // (0, 1]
@@ -337,7 +342,8 @@ double irregular_cost(const WorkloadConfig& w, std::uint64_t item) noexcept {
     }
   }
   // A far tail of the lognormal must not turn one item into an hour.
-  return std::min(cost, 1000.0 * w.seconds);
+  constexpr double kLongestOverMean = 1000;
+  return std::min(cost, kLongestOverMean * w.seconds);
 }
 
 std::unique_ptr<Workload> make_workload(const WorkloadConfig& config, double burn_rate) {

@@ -3,16 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "hybridscope/analysis/timeline_file.hpp"
+#include "hybridscope/metrics/pop.hpp"
+#include "hybridscope/timeline/reader.hpp"
 
 namespace hybridscope::analysis {
-
-// POP metrics from useful time (time in items). parallel = load_balance * communication.
-struct Efficiency {
-  double load_balance = 0;
-  double communication = 0;
-  double parallel = 0;
-};
 
 struct ThreadStats {
   int rank = 0;
@@ -25,19 +19,19 @@ struct ThreadStats {
 };
 
 struct Report {
-  RunInfo info;
+  std::string path;
+  timeline::RunFacts facts;
+  timeline::RunSummary summary;
+  std::vector<metrics::ThreadTimes> thread_times;
+  std::vector<std::string> hosts;  // of each rank
   double items_per_second = 0;
-  Efficiency overall;  // over all workers
-  // The hybrid split: overall.parallel = mpi.parallel * openmp_parallel. The MPI part treats each
-  // rank as its busiest thread; the OpenMP part is how well a rank's threads keep up with it.
-  Efficiency mpi;
-  double openmp_parallel = 0;
+  metrics::Efficiencies efficiency;
   std::vector<ThreadStats> threads;
   std::vector<std::string> warnings;
 };
 
-// `timeline` must have its intervals loaded (for cores, migrations and shared cores).
-Report analyse(const Timeline& timeline);
+// Cores, migrations and shared cores need the intervals loaded; without them those stay empty.
+Report analyse(const timeline::Timeline& timeline);
 
 std::string to_text(const Report& report);
 std::string to_json(const Report& report);

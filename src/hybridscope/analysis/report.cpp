@@ -1,4 +1,4 @@
-#include "hybridscope/analysis/metrics.hpp"
+#include "hybridscope/analysis/report.hpp"
 
 #include <fmt/format.h>
 
@@ -8,45 +8,25 @@
 #include <numeric>
 #include <set>
 
+#include "hybridscope/report/summary.hpp"
+#include "hybridscope/topo/host.hpp"
+
 namespace hybridscope::analysis {
 
 namespace {
 
 constexpr auto kWork = std::size_t(trace::Activity::work);
 
-Efficiency pop(const std::vector<double>& useful, double wall) {
-  Efficiency e;
-  if (useful.empty() || wall <= 0) return e;
-  const double most = *std::max_element(useful.begin(), useful.end());
-  if (most <= 0) return e;
-  const double mean = std::accumulate(useful.begin(), useful.end(), 0.0) / double(useful.size());
-  e.load_balance = mean / most;
-  e.communication = most / wall;
-  e.parallel = e.load_balance * e.communication;
-  return e;
-}
-
 std::string lane_name(int rank, int thread) { return fmt::format("rank {} thread {}", rank, thread); }
 
-// Where each thread's rows start in the interval table: rows are ordered by rank, thread, time.
-std::map<std::pair<int, int>, std::pair<std::size_t, std::size_t>> lanes(const Intervals& c) {
-  std::map<std::pair<int, int>, std::pair<std::size_t, std::size_t>> out;
-  for (std::size_t i = 0; i < c.size();) {
-    std::size_t j = i;
-    while (j < c.size() && c.rank[j] == c.rank[i] && c.thread[j] == c.thread[i]) ++j;
-    out[{int(c.rank[i]), int(c.thread[i])}] = {i, j};
-    i = j;
-  }
-  return out;
-}
-
-void add_core_usage(const Intervals& c, std::vector<ThreadStats>& threads) {
-  const auto spans = lanes(c);
+void add_core_usage(const timeline::Intervals& c, std::vector<ThreadStats>& threads) {
+  std::map<std::pair<int, int>, timeline::Lane> by_thread;
+  for (const auto& lane : timeline::lanes(c)) by_thread[{lane.rank, lane.thread}] = lane;
   for (auto& t : threads) {
-    const auto it = spans.find({t.rank, t.thread});
-    if (it == spans.end()) continue;
+    const auto it = by_thread.find({t.rank, t.thread});
+    if (it == by_thread.end()) continue;
     int previous = -1;
-    for (std::size_t i = it->second.first; i < it->second.second; ++i) {
+    for (std::size_t i = it->second.first; i < it->second.last; ++i) {
       const int cpu = c.cpu[i];
       if (cpu < 0 || cpu == previous) continue;
       if (previous >= 0) ++t.migrations;
@@ -57,10 +37,15 @@ void add_core_usage(const Intervals& c, std::vector<ThreadStats>& threads) {
   }
 }
 
+// Two threads working on one core at the same time for at least this long, and this share of the
+// run, is worth a warning; shorter overlaps are the scheduler's ordinary noise.
+constexpr double kSharedCoreMinimumNs = 1e6;
+constexpr double kSharedCoreMinimumShare = 0.01;
+
 // Work of two different threads on one core of one host at the same time. Rows are grouped by core;
 // within a group each thread's rows are already in time order, so merging those runs sorts the group
 // without a global sort.
-void warn_shared_cores(const Timeline& t, const std::map<int, std::string>& host_of, Report& r) {
+void warn_shared_cores(const timeline::Timeline& t, const std::map<int, std::string>& host_of, Report& r) {
   const auto& c = t.intervals;
   std::vector<std::string> hosts;
   std::map<std::string, std::size_t> host_index;
@@ -99,10 +84,10 @@ void warn_shared_cores(const Timeline& t, const std::map<int, std::string>& host
         overlap[{core.first, core.second, std::min(a, b), std::max(a, b)}] += both;
       }
   }
-  const double wall_ns = t.info.wall_seconds * 1e9;
+  const double wall_ns = t.summary.wall_seconds * 1e9;
   for (const auto& [key, ns] : overlap) {
     const auto& [host, cpu, a, b] = key;
-    if (double(ns) < std::max(1e6, 0.01 * wall_ns)) continue;
+    if (double(ns) < std::max(kSharedCoreMinimumNs, kSharedCoreMinimumShare * wall_ns)) continue;
     r.warnings.push_back(fmt::format(
         "two threads shared a core: {} and {} worked on core {} of {} at the same time for {:.3f} s "
         "({:.0f}% of the run)", lane_name(lane_of[a].first, lane_of[a].second),
@@ -111,27 +96,10 @@ void warn_shared_cores(const Timeline& t, const std::map<int, std::string>& host
   }
 }
 
-std::vector<int> parse_cpus(const std::string& ranges) {
-  std::vector<int> cpus;
-  std::size_t at = 0;
-  while (at < ranges.size()) {
-    const auto comma = std::min(ranges.find(',', at), ranges.size());
-    const auto piece = ranges.substr(at, comma - at);
-    const auto dash = piece.find('-');
-    try {
-      const int lo = std::stoi(piece.substr(0, dash));
-      const int hi = dash == std::string::npos ? lo : std::stoi(piece.substr(dash + 1));
-      for (int c = lo; c <= hi; ++c) cpus.push_back(c);
-    } catch (const std::exception&) {
-    }
-    at = comma + 1;
-  }
-  return cpus;
-}
-
-void warn_binding_and_oversubscription(const Timeline& t, Report& r) {
+void warn_binding_and_oversubscription(const timeline::Timeline& t, Report& r) {
+  const int threads_per_rank = t.facts.layout.threads;
   for (const auto& h : t.hosts) {
-    const int workers = h.ranks * t.info.threads_per_rank;
+    const int workers = h.ranks * threads_per_rank;
     if (h.pus > 0 && workers > h.pus)
       r.warnings.push_back(fmt::format(
           "more workers than cores: {} workers on {}, which has {} hardware threads ({} cores); "
@@ -139,14 +107,14 @@ void warn_binding_and_oversubscription(const Timeline& t, Report& r) {
   }
   std::map<int, std::set<int>> rank_cpus;
   for (const auto& row : t.threads)
-    for (int c : parse_cpus(row.allowed_cpus)) rank_cpus[row.rank].insert(c);
+    for (int c : topo::parse_cpu_list(row.allowed_cpus)) rank_cpus[row.times.rank].insert(c);
   for (const auto& [rank, cpus] : rank_cpus)
-    if (!cpus.empty() && int(cpus.size()) < t.info.threads_per_rank)
+    if (!cpus.empty() && int(cpus.size()) < threads_per_rank)
       r.warnings.push_back(fmt::format(
           "rank {}'s {} threads may only run on {} CPU{}: the launcher bound the rank too tightly "
           "(mpirun binds each rank to one core by default: use --bind-to none or "
-          "--map-by slot:PE={})", rank, t.info.threads_per_rank, cpus.size(),
-          cpus.size() == 1 ? "" : "s", t.info.threads_per_rank));
+          "--map-by slot:PE={})", rank, threads_per_rank, cpus.size(), cpus.size() == 1 ? "" : "s",
+          threads_per_rank));
 }
 
 void warn_migrations(const Report& report, std::vector<std::string>& warnings) {
@@ -166,44 +134,36 @@ void warn_migrations(const Report& report, std::vector<std::string>& warnings) {
 
 }  // namespace
 
-Report analyse(const Timeline& t) {
+Report analyse(const timeline::Timeline& t) {
   Report r;
-  r.info = t.info;
-  const double wall = t.info.wall_seconds;
-  r.items_per_second = wall > 0 ? double(t.info.items_done) / wall : 0;
+  r.path = t.path;
+  r.facts = t.facts;
+  r.summary = t.summary;
+  r.thread_times = t.thread_times();
+  r.hosts = t.rank_hosts();
+  const double wall = t.summary.wall_seconds;
+  r.items_per_second = wall > 0 ? double(t.summary.items_done) / wall : 0;
+  r.efficiency = metrics::efficiencies(r.thread_times, t.facts.layout.threads, wall);
   std::map<int, std::string> host_of;
   for (const auto& row : t.ranks) host_of[row.rank] = row.host;
 
-  std::vector<double> useful;
-  std::map<int, double> rank_busiest;
   std::uint64_t dropped = 0;
   for (const auto& row : t.threads) {
     ThreadStats s;
-    s.rank = row.rank;
-    s.thread = row.thread;
-    s.host = host_of.count(row.rank) ? host_of[row.rank] : "";
-    s.items = row.items;
+    s.rank = row.times.rank;
+    s.thread = row.times.thread;
+    s.host = host_of.count(s.rank) ? host_of[s.rank] : "";
+    s.items = row.times.items;
     for (std::size_t k = 0; k < trace::kActivityCount; ++k)
-      s.share[k] = wall > 0 ? double(row.ns[k]) * 1e-9 / wall : 0;
+      s.share[k] = wall > 0 ? double(row.times.ns[k]) * 1e-9 / wall : 0;
     r.threads.push_back(s);
-    const double u = double(row.useful_ns()) * 1e-9;
-    useful.push_back(u);
-    rank_busiest[row.rank] = std::max(rank_busiest[row.rank], u);
-    dropped += row.dropped;
+    dropped += row.dropped_intervals;
   }
-  r.overall = pop(useful, wall);
-  std::vector<double> busiest;
-  for (const auto& [rank, u] : rank_busiest) busiest.push_back(u);
-  r.mpi = pop(busiest, wall);
-  const double sum_busiest = std::accumulate(busiest.begin(), busiest.end(), 0.0);
-  const double sum_useful = std::accumulate(useful.begin(), useful.end(), 0.0);
-  if (sum_busiest > 0 && t.info.threads_per_rank > 0)
-    r.openmp_parallel = sum_useful / (double(t.info.threads_per_rank) * sum_busiest);
 
   add_core_usage(t.intervals, r.threads);
-  if (!t.info.complete)
-    r.warnings.push_back(fmt::format("the run is incomplete: {} ({} of {} items done)",
-                                     t.info.stop_reason, t.info.items_done, t.info.items_planned));
+  if (!t.summary.complete)
+    r.warnings.push_back(fmt::format("the run is incomplete: {} ({} of {} items done)", t.summary.stop_reason,
+                                     t.summary.items_done, t.facts.items_planned));
   if (dropped > 0)
     r.warnings.push_back(fmt::format("{} intervals were dropped while recording; shares are exact, "
                                      "cores and plots miss those intervals", dropped));
@@ -214,20 +174,12 @@ Report analyse(const Timeline& t) {
 }
 
 std::string to_text(const Report& r) {
-  const auto& i = r.info;
-  std::string out;
-  out += fmt::format("run        {}{}\n", i.path, i.complete ? "" : "  (INCOMPLETE)");
-  out += fmt::format("layout     {} rank{} x {} thread{} = {} workers on {} node{}\n", i.ranks,
-                     i.ranks == 1 ? "" : "s", i.threads_per_rank, i.threads_per_rank == 1 ? "" : "s",
-                     i.workers(), i.nodes, i.nodes == 1 ? "" : "s");
-  out += fmt::format("workload   {}, {} of {} items\n", i.workload_description, i.items_done, i.items_planned);
-  out += fmt::format("strategy   {} (hand-out: {})\n", i.strategy, i.handout);
-  out += fmt::format("wall time  {:.3f} s\nitems/s    {:.1f}\nchecksum   {}\n", i.wall_seconds,
-                     r.items_per_second, i.checksum);
-  out += fmt::format("efficiency {:.3f} = load balance {:.3f} x communication {:.3f}\n",
-                     r.overall.parallel, r.overall.load_balance, r.overall.communication);
-  out += fmt::format("  hybrid   MPI {:.3f} (load balance {:.3f} x communication {:.3f}) x OpenMP {:.3f}\n",
-                     r.mpi.parallel, r.mpi.load_balance, r.mpi.communication, r.openmp_parallel);
+  const auto& e = r.efficiency;
+  std::string out = report::format_summary(
+      fmt::format("run        {}{}", r.path, r.summary.complete ? "" : "  (INCOMPLETE)"), r.facts, r.summary,
+      r.thread_times, r.hosts);
+  out += fmt::format("\n  hybrid   MPI {:.3f} (load balance {:.3f} x communication {:.3f}) x OpenMP {:.3f}\n",
+                     e.mpi.parallel, e.mpi.load_balance, e.mpi.communication, e.openmp);
   out += "\n rank thread   items   busy   idle   lock   comm  other  cores  migrations\n";
   for (const auto& t : r.threads) {
     const auto pct = [&](std::initializer_list<trace::Activity> kinds) {
@@ -250,8 +202,9 @@ std::string to_text(const Report& r) {
 
 std::string to_json(const Report& r) {
   using nlohmann::json;
-  const auto& i = r.info;
-  const auto efficiency = [](const Efficiency& e) {
+  const auto& f = r.facts;
+  const auto& s = r.summary;
+  const auto efficiency = [](const metrics::Efficiency& e) {
     return json{{"load_balance", e.load_balance}, {"communication", e.communication}, {"parallel", e.parallel}};
   };
   json threads = json::array();
@@ -261,24 +214,24 @@ std::string to_json(const Report& r) {
     threads.push_back({{"rank", t.rank}, {"thread", t.thread}, {"host", t.host}, {"items", t.items},
                        {"shares", shares}, {"cores", t.cores}, {"migrations", t.migrations}});
   }
-  json out = {{"file", i.path},
-              {"complete", i.complete},
-              {"stop_reason", i.stop_reason},
-              {"ranks", i.ranks},
-              {"threads_per_rank", i.threads_per_rank},
-              {"workers", i.workers()},
-              {"nodes", i.nodes},
-              {"strategy", i.strategy},
-              {"workload", i.workload},
-              {"workload_description", i.workload_description},
-              {"items_planned", i.items_planned},
-              {"items_done", i.items_done},
-              {"wall_seconds", i.wall_seconds},
+  json out = {{"file", r.path},
+              {"complete", s.complete},
+              {"stop_reason", s.stop_reason},
+              {"ranks", f.layout.ranks},
+              {"threads_per_rank", f.layout.threads},
+              {"workers", f.layout.workers()},
+              {"nodes", f.nodes},
+              {"strategy", f.strategy},
+              {"workload", f.workload},
+              {"workload_description", f.workload_description},
+              {"items_planned", f.items_planned},
+              {"items_done", s.items_done},
+              {"wall_seconds", s.wall_seconds},
               {"items_per_second", r.items_per_second},
-              {"checksum", i.checksum},
-              {"efficiency", efficiency(r.overall)},
-              {"mpi_efficiency", efficiency(r.mpi)},
-              {"openmp_efficiency", r.openmp_parallel},
+              {"checksum", fmt::format("{:016x}", s.checksum)},
+              {"efficiency", efficiency(r.efficiency.overall)},
+              {"mpi_efficiency", efficiency(r.efficiency.mpi)},
+              {"openmp_efficiency", r.efficiency.openmp},
               {"threads", threads},
               {"warnings", r.warnings}};
   return out.dump(2);

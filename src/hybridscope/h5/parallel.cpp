@@ -1,0 +1,157 @@
+#include "hybridscope/h5/parallel.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <hdf5.h>
+
+#include "hybridscope/h5/detail.hpp"
+#include "hybridscope/mpi/session.hpp"
+
+namespace hybridscope::h5 {
+
+using detail::check;
+
+namespace {
+
+// Rows per chunk of a column: large enough to compress well, small enough to keep memory flat.
+constexpr std::uint64_t kChunkRows = 1 << 16;
+// Deflate level: 1 compresses intervals about as well as 6, several times faster.
+constexpr unsigned kDeflateLevel = 1;
+
+Handle create_parallel(const std::string& path, MPI_Comm comm) {
+  detail::silence_error_printing();
+  Handle access(check(H5Pcreate(H5P_FILE_ACCESS), "create file access list"), H5Pclose);
+  // ROMIO's data-sieving writes lock the region they rewrite (fcntl) and, when the write fails on
+  // a full disk, return without unlocking it: the next rank to write there waited in fcntl forever
+  // (tests/faults/test_disk_full.sh). Without data sieving no write takes a lock; OMPIO ignores
+  // the hint. HDF5 copies the info, so it is freed at once.
+  MPI_Info hints = MPI_INFO_NULL;
+  MPI_Info_create(&hints);
+  MPI_Info_set(hints, "romio_ds_write", "disable");
+  const herr_t set = H5Pset_fapl_mpio(access.get(), comm, hints);
+  MPI_Info_free(&hints);
+  check(set, "set MPI-IO file access");
+  // Metadata reads and writes by all ranks together: no rank reads the file alone at open.
+  check(H5Pset_all_coll_metadata_ops(access.get(), true), "set collective metadata reads");
+  check(H5Pset_coll_metadata_write(access.get(), true), "set collective metadata writes");
+  return {check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get()), fmt::format("create '{}'", path)),
+          H5Fclose};
+}
+
+}  // namespace
+
+// The creation fails on all ranks or none (the file exists, the directory is not writable), so
+// the ranks can agree on it; writes and closes cannot (see timeline::write).
+ParallelFile::ParallelFile(const std::string& path, MPI_Comm comm)
+    : comm_(comm), file_(mpi::on_every_rank(comm, [&] { return create_parallel(path, comm); })) {}
+
+void ParallelFile::set_attribute(const std::string& name, std::string_view value) {
+  auto type = detail::string_type(value.size());
+  std::string padded(value);
+  padded.resize(std::max<std::size_t>(1, value.size()), '\0');
+  detail::write_attribute(file_.get(), name, type.get(), padded.data());
+}
+
+void ParallelFile::set_attribute(const std::string& name, std::int64_t value) {
+  detail::write_attribute(file_.get(), name, H5T_NATIVE_INT64, &value);
+}
+
+void ParallelFile::set_attribute(const std::string& name, double value) {
+  detail::write_attribute(file_.get(), name, H5T_NATIVE_DOUBLE, &value);
+}
+
+void ParallelFile::close(std::string_view what) { file_.close(what); }
+
+Table::Table(ParallelFile& file, const std::string& name, std::uint64_t local_rows)
+    : comm_(file.comm()),
+      group_(check(H5Gcreate2(file.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   fmt::format("create group '{}'", name)),
+             H5Gclose),
+      local_(local_rows) {
+  MPI_Exscan(&local_, &offset_, 1, MPI_UINT64_T, MPI_SUM, comm_);
+  if (mpi::rank(comm_) == 0) offset_ = 0;  // MPI_Exscan leaves rank 0's result undefined
+  MPI_Allreduce(&local_, &total_, 1, MPI_UINT64_T, MPI_SUM, comm_);
+  transfer_ = Handle(check(H5Pcreate(H5P_DATASET_XFER), "create transfer list"), H5Pclose);
+  check(H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE), "set collective transfer");
+}
+
+template <typename T>
+Column Table::add_column(const std::string& name, std::string_view unit) {
+  return create(name, detail::owned_type<T>(), unit);
+}
+template Column Table::add_column<std::uint8_t>(const std::string&, std::string_view);
+template Column Table::add_column<std::int16_t>(const std::string&, std::string_view);
+template Column Table::add_column<std::uint16_t>(const std::string&, std::string_view);
+template Column Table::add_column<std::int32_t>(const std::string&, std::string_view);
+template Column Table::add_column<std::uint32_t>(const std::string&, std::string_view);
+template Column Table::add_column<std::int64_t>(const std::string&, std::string_view);
+template Column Table::add_column<std::uint64_t>(const std::string&, std::string_view);
+template Column Table::add_column<double>(const std::string&, std::string_view);
+
+Column Table::add_enum_column(const std::string& name, const std::vector<std::string_view>& enum_names) {
+  Handle type(check(H5Tenum_create(H5T_NATIVE_UINT8), "create enum type"), H5Tclose);
+  for (std::size_t i = 0; i < enum_names.size(); ++i) {
+    const auto code = static_cast<std::uint8_t>(i);
+    check(H5Tenum_insert(type.get(), std::string(enum_names[i]).c_str(), &code), "insert enum value");
+  }
+  return create(name, std::move(type), {});
+}
+
+Column Table::create(const std::string& name, Handle type, std::string_view unit) {
+  const hsize_t dims[1] = {total_};
+  Handle space(check(H5Screate_simple(1, dims, nullptr), "create dataspace"), H5Sclose);
+  Handle create(check(H5Pcreate(H5P_DATASET_CREATE), "create dataset list"), H5Pclose);
+  const hsize_t chunk[1] = {std::clamp<hsize_t>(total_, 1, kChunkRows)};
+  check(H5Pset_chunk(create.get(), 1, chunk), "set chunking");
+  check(H5Pset_shuffle(create.get()), "set shuffle filter");
+  check(H5Pset_deflate(create.get(), kDeflateLevel), "set deflate filter");
+  // A checksum per chunk, so that a chunk the file system lost is noticed when read.
+  check(H5Pset_fletcher32(create.get()), "set checksum filter");
+  // Chunks are written whole and once; skip filling them with a value first.
+  check(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "set fill time");
+  check(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_INCR), "set allocation time");
+  Handle dataset(check(H5Dcreate2(group_.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                                  create.get(), H5P_DEFAULT),
+                       fmt::format("create dataset '{}'", name)),
+                 H5Dclose);
+  if (!unit.empty()) {
+    auto unit_type = detail::string_type(unit.size());
+    const std::string text(unit);
+    detail::write_attribute(dataset.get(), "unit", unit_type.get(), text.data());
+  }
+  return {std::move(dataset), std::move(type)};
+}
+
+void Table::write(Column& column, std::uint64_t first, std::uint64_t count, const void* data) {
+  Handle file_space(check(H5Dget_space(column.dataset_.get()), "get dataspace"), H5Sclose);
+  const hsize_t start[1] = {offset_ + first};
+  const hsize_t size[1] = {count};
+  if (count > 0)
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr),
+          "select rows");
+  else
+    check(H5Sselect_none(file_space.get()), "select no rows");
+  const hsize_t memory_size[1] = {std::max<hsize_t>(count, 1)};
+  Handle memory_space(check(H5Screate_simple(1, memory_size, nullptr), "create memory space"), H5Sclose);
+  if (count == 0) check(H5Sselect_none(memory_space.get()), "select no memory");
+  check(H5Dwrite(column.dataset_.get(), column.type_.get(), memory_space.get(), file_space.get(), transfer_.get(),
+                 data),
+        "write rows");
+}
+
+void Table::strings(const std::string& name, const std::vector<std::string>& values) {
+  std::uint64_t width = 1;
+  for (const auto& v : values) width = std::max<std::uint64_t>(width, v.size());
+  MPI_Allreduce(MPI_IN_PLACE, &width, 1, MPI_UINT64_T, MPI_MAX, comm_);
+  std::vector<char> packed(values.size() * width, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::memcpy(packed.data() + i * width, values[i].data(), values[i].size());
+  auto column = create(name, detail::string_type(width), {});
+  write(column, 0, values.size(), packed.data());
+  column.close(fmt::format("close dataset '{}'", name));
+}
+
+}  // namespace hybridscope::h5

@@ -1,0 +1,87 @@
+#pragma once
+// Writing one HDF5 file from every rank of a communicator (parallel HDF5 over MPI-IO). Every method
+// here is collective over the file's communicator: every rank calls it, with zero rows if it has none.
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "hybridscope/h5/h5.hpp"
+
+namespace hybridscope::h5 {
+
+class ParallelFile {
+public:
+  // Creates `path` for every rank of comm; fails (H5Error on every rank) if it exists.
+  ParallelFile(const std::string& path, MPI_Comm comm);
+  MPI_Comm comm() const { return comm_; }
+
+  // Attributes of the root group; every rank passes the same value.
+  void set_attribute(const std::string& name, std::string_view value);
+  void set_attribute(const std::string& name, std::int64_t value);
+  void set_attribute(const std::string& name, double value);
+
+  void close(std::string_view what);
+  // Forgets the file without closing it (for an error path that ends the process).
+  void release() noexcept { file_.release(); }
+  Handle::Id id() const { return file_.get(); }
+
+private:
+  MPI_Comm comm_;
+  Handle file_;
+};
+
+// One column of a Table, created with its element type; written a block of rows at a time.
+class Column {
+public:
+  Column(Handle dataset, Handle memory_type) : dataset_(std::move(dataset)), type_(std::move(memory_type)) {}
+  void close(std::string_view what) { dataset_.close(what); }
+
+private:
+  friend class Table;
+  Handle dataset_;
+  Handle type_;
+};
+
+// A table stored as one 1-D dataset per column in a group, each rank owning a contiguous block of
+// rows (rank order). Columns are chunked, compressed (shuffle + deflate) and checksummed
+// (Fletcher-32), which parallel HDF5 only writes collectively.
+class Table {
+public:
+  Table(ParallelFile& file, const std::string& name, std::uint64_t local_rows);
+
+  std::uint64_t total_rows() const { return total_; }
+
+  // A column of T (an arithmetic type), or of 8-bit codes named by `enum_names` (0, 1, 2, ...).
+  template <typename T>
+  Column add_column(const std::string& name, std::string_view unit = {});
+  Column add_enum_column(const std::string& name, const std::vector<std::string_view>& enum_names);
+  // Writes this rank's rows [first, first + count) of a column from `data`.
+  void write(Column& column, std::uint64_t first, std::uint64_t count, const void* data);
+
+  // A whole column in one call.
+  template <typename T>
+  void column(const std::string& name, const std::vector<T>& values, std::string_view unit = {}) {
+    static_assert(std::is_arithmetic_v<T>);
+    auto c = add_column<T>(name, unit);
+    write(c, 0, values.size(), values.data());
+    c.close("close dataset '" + name + "'");
+  }
+  // Fixed-length strings as wide as the longest on any rank.
+  void strings(const std::string& name, const std::vector<std::string>& values);
+
+private:
+  Column create(const std::string& name, Handle type, std::string_view unit);
+
+  MPI_Comm comm_;
+  Handle group_;
+  Handle transfer_;  // collective data transfer property list
+  std::uint64_t local_ = 0;
+  std::uint64_t offset_ = 0;
+  std::uint64_t total_ = 0;
+};
+
+}  // namespace hybridscope::h5

@@ -1,0 +1,196 @@
+#include "hybridscope/run/run.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "hybridscope/core/stop.hpp"
+#include "hybridscope/core/version.hpp"
+#include "hybridscope/exec/executor.hpp"
+#include "hybridscope/h5/h5.hpp"
+#include "hybridscope/mpi/placement.hpp"
+#include "hybridscope/mpi/session.hpp"
+#include "hybridscope/sched/counter.hpp"
+#include "hybridscope/sched/plan.hpp"
+#include "hybridscope/sched/source.hpp"
+#include "hybridscope/topo/host.hpp"
+#include "hybridscope/workloads/calibrate.hpp"
+
+namespace hybridscope {
+
+namespace {
+
+// The environment variables that decide placement, recorded by rank 0.
+const std::vector<std::string> kPlacementVariables = {"OMP_", "SLURM_", "OMPI_COMM_WORLD_", "HYBRIDSCOPE_"};
+
+bool burns_cpu(WorkloadKind kind) {
+  return kind == WorkloadKind::spin || kind == WorkloadKind::gil || kind == WorkloadKind::irregular;
+}
+
+std::unique_ptr<workloads::Workload> set_up_workload(MPI_Comm comm, const WorkloadConfig& config) {
+  const double rate = burns_cpu(config.kind) ? workloads::agree_burn_rate(comm) : 0.0;
+  return mpi::on_every_rank(comm, [&] { return workloads::make_workload(config, rate); });
+}
+
+std::unique_ptr<sched::ChunkSource> make_source(MPI_Comm comm, const RunConfig& config, const sched::ChunkPlan& plan,
+                                                const mpi::Placement& placement, int provided_thread_level) {
+  if (config.strategy == Strategy::static_block || config.strategy == Strategy::static_cyclic)
+    return std::make_unique<sched::StaticSource>(plan, config.strategy, placement.rank, placement.ranks);
+  return std::make_unique<sched::CounterSource>(
+      plan.count(), sched::make_counter(comm, config.counter, placement.nodes, provided_thread_level));
+}
+
+std::unique_ptr<trace::Spool> make_spool(MPI_Comm comm, const RunOptions& options, int threads) {
+  if (options.trace_memory_bytes == 0) return nullptr;
+  std::string dir = options.spool_dir;
+  if (dir.empty()) dir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+  return mpi::on_every_rank(
+      comm, [&] { return std::make_unique<trace::Spool>(options.trace_memory_bytes, threads, dir); });
+}
+
+// What is known about this rank before it runs: where it is and what it may use.
+timeline::RankFacts capture_rank_facts(const mpi::Placement& placement) {
+  timeline::RankFacts facts;
+  facts.rank.rank = placement.rank;
+  facts.rank.host = placement.host();
+  facts.rank.pid = ::getpid();
+  facts.rank.local_rank = placement.local_rank;
+  facts.rank.allowed_cpus = topo::allowed_cpus();
+  if (placement.node_leader()) {
+    const auto host = topo::describe_host();
+    facts.host = timeline::HostRow{placement.host(), placement.local_size, host.packages, host.cores, host.pus,
+                                   host.numa_nodes};
+  }
+  if (placement.rank == 0) facts.environment = topo::environment(kPlacementVariables);
+  return facts;
+}
+
+// This rank's threads as the timeline records them.
+std::vector<timeline::ThreadRow> thread_rows(int rank, const exec::RankExecution& execution,
+                                             const trace::Recording& recording) {
+  std::vector<timeline::ThreadRow> rows(recording.logs.size());
+  for (std::size_t t = 0; t < rows.size(); ++t) {
+    const auto& tally = execution.threads[t];
+    const auto& log = recording.logs[t];
+    auto& row = rows[t];
+    row.times.rank = rank;
+    row.times.thread = static_cast<int>(t);
+    row.times.items = tally.items;
+    for (std::size_t k = 0; k < trace::kActivityCount; ++k) row.times.ns[k] = log.total_ns(trace::Activity(k));
+    row.os_thread_id = tally.os_thread_id;
+    row.allowed_cpus = tally.allowed_cpus;
+    row.openmp_place = tally.openmp_place;
+    row.intervals = log.recorded();
+    row.dropped_intervals = log.dropped();
+  }
+  return rows;
+}
+
+// Every rank's thread times, on every rank (every rank runs the same number of threads).
+std::vector<metrics::ThreadTimes> gather_thread_times(MPI_Comm comm, const std::vector<timeline::ThreadRow>& rows) {
+  std::vector<metrics::ThreadTimes> local;
+  for (const auto& row : rows) local.push_back(row.times);
+  std::vector<metrics::ThreadTimes> all(local.size() * static_cast<std::size_t>(mpi::size(comm)));
+  const int bytes = static_cast<int>(local.size() * sizeof(metrics::ThreadTimes));
+  MPI_Allgather(local.data(), bytes, MPI_BYTE, all.data(), bytes, MPI_BYTE, comm);
+  return all;
+}
+
+std::string stop_reason(const timeline::RunSummary& s, int stop_signal, std::uint64_t planned) {
+  if (stop_signal) return fmt::format("stopped by {}", stop::signal_name(stop_signal));
+  return s.complete ? std::string{} : fmt::format("{} of {} items done", s.items_done, planned);
+}
+
+}  // namespace
+
+int resolve_threads(const RunConfig& config) {
+  return config.threads > 0 ? config.threads : std::max(1, omp_get_max_threads());
+}
+
+RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options) {
+  RunResult result;
+  const auto placement = mpi::locate(comm);
+  const Layout layout{placement.ranks, resolve_threads(config)};
+  result.hosts = placement.hosts;
+  result.rank = capture_rank_facts(placement);
+
+  auto workload = set_up_workload(comm, config.workload);
+  const sched::ChunkPlan plan(config.items, config.chunk, config.strategy, layout.ranks);
+  auto& rec = result.recording;
+  rec.spool = make_spool(comm, options, layout.threads);
+  rec.logs.reserve(layout.threads);
+  for (int t = 0; t < layout.threads; ++t) rec.logs.emplace_back(rec.spool.get(), t);
+  rec.clock_samples = trace::measure_clock(comm, 0, rec.clock_start);
+
+  exec::RankExecution execution;
+  std::string handout;
+  {
+    // The source lives only while items are handed out: an MPI counter's progress thread must be
+    // gone before this thread calls MPI again.
+    auto source = make_source(comm, config, plan, placement, options.provided_thread_level);
+    handout = source->describe();
+    exec::ItemDispenser dispenser(plan, *source);
+    MPI_Barrier(comm);  // a common start, so that wall time is the slowest rank's
+    execution = exec::execute(dispenser, *workload, rec.logs);
+  }
+  if (rec.spool) rec.spool->drain();
+  mpi::raise_if_any_failed(comm, execution.failure);
+  rec.begin_ns = execution.begin_ns;
+  rec.end_ns = execution.end_ns;
+
+  // One time base: this rank's clock mapped onto rank 0's, zero at the first begin of any rank.
+  auto end_samples = trace::measure_clock(comm, 1, rec.clock_end);
+  rec.clock_samples.insert(rec.clock_samples.end(), end_samples.begin(), end_samples.end());
+  rec.clock = trace::ClockModel(rec.clock_start, rec.clock_end);
+  std::int64_t span[2] = {-rec.clock.to_root(rec.begin_ns), rec.clock.to_root(rec.end_ns)};
+  MPI_Allreduce(MPI_IN_PLACE, span, 2, MPI_INT64_T, MPI_MAX, comm);
+  rec.origin_ns = -span[0];
+
+  std::uint64_t local[2] = {execution.items(), execution.checksum()};
+  std::uint64_t total[2] = {};
+  MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, comm);
+  result.stop_signal = stop::signal_received();
+  MPI_Allreduce(MPI_IN_PLACE, &result.stop_signal, 1, MPI_INT, MPI_MAX, comm);
+  // A signal that came after the last item stopped nothing: the run is complete.
+  if (total[0] == config.items) result.stop_signal = 0;
+
+  auto& s = result.summary;
+  s.items_done = total[0];
+  s.checksum = total[1];
+  s.wall_seconds = double(span[1] - rec.origin_ns) * 1e-9;
+  s.complete = result.stop_signal == 0 && s.items_done == config.items;
+  s.stop_reason = stop_reason(s, result.stop_signal, config.items);
+
+  auto& f = result.facts;
+  f.producer = fmt::format("hybridscope {}", kVersion);
+  f.mpi_library = mpi::library_version();
+  f.hdf5_library = h5::library_version();
+  f.layout = layout;
+  f.nodes = placement.nodes;
+  f.strategy = to_string(config.strategy);
+  f.handout = handout;
+  f.workload = to_string(config.workload.kind);
+  f.workload_description = describe(config.workload);
+  f.items_planned = config.items;
+
+  auto& r = result.rank.rank;
+  r.begin_ns = rec.run_time(rec.begin_ns);
+  r.end_ns = rec.run_time(rec.end_ns);
+  r.items = local[0];
+  r.checksum = local[1];
+  r.intervals = rec.recorded();
+  r.dropped_intervals = rec.dropped();
+  r.clock_offset_start_ns = rec.clock_start.offset_ns;
+  r.clock_offset_end_ns = rec.clock_end.offset_ns;
+  r.clock_round_trip_start_ns = rec.clock_start.round_trip_ns;
+  r.clock_round_trip_end_ns = rec.clock_end.round_trip_ns;
+  result.rank.threads = thread_rows(placement.rank, execution, rec);
+  result.threads = gather_thread_times(comm, result.rank.threads);
+  return result;
+}
+
+}  // namespace hybridscope

@@ -1,0 +1,43 @@
+#pragma once
+// One run: layout, calibration, workload set-up, hand-out, execution, and what it all adds up to.
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hybridscope/config/config.hpp"
+#include "hybridscope/metrics/pop.hpp"
+#include "hybridscope/timeline/records.hpp"
+#include "hybridscope/trace/recording.hpp"
+
+namespace hybridscope {
+
+// Memory for activity records per rank unless --trace-memory says otherwise.
+inline constexpr std::size_t kDefaultTraceMemoryMiB = 64;
+
+struct RunOptions {
+  int provided_thread_level = MPI_THREAD_MULTIPLE;
+  // Memory for activity records per rank; 0 records nothing but the per-kind totals.
+  std::size_t trace_memory_bytes = kDefaultTraceMemoryMiB << 20;
+  std::string spool_dir;  // where records beyond memory go; empty: $TMPDIR or /tmp
+};
+
+struct RunResult {
+  timeline::RunFacts facts;                   // the input, command line and start time are the caller's to fill
+  timeline::RunSummary summary;               // the same on every rank
+  std::vector<metrics::ThreadTimes> threads;  // every thread of every rank, in rank order
+  std::vector<std::string> hosts;             // host of each rank
+  int stop_signal = 0;                        // a signal that cut the hand-out short on any rank, or 0
+  timeline::RankFacts rank;                   // this rank's rows
+  trace::Recording recording;                 // this rank's intervals and clock
+};
+
+// Collective over comm. Throws Error on every rank alike when any rank fails.
+RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options = {});
+
+// Threads a rank uses for `config`: its `threads` key, else OpenMP's default.
+int resolve_threads(const RunConfig& config);
+
+}  // namespace hybridscope

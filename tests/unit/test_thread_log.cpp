@@ -1,0 +1,130 @@
+// trace::ThreadLog: a thread's gap-free activity intervals, kept in blocks of the rank's Spool, and
+// its per-kind totals, which stay exact whatever is recorded.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "hybridscope/core/clock.hpp"
+#include "hybridscope/trace/interval.hpp"
+#include "hybridscope/trace/spool.hpp"
+#include "hybridscope/trace/thread_log.hpp"
+
+namespace hybridscope::trace {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A private directory for one test, removed at the end.
+class TempDir {
+public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "hybridscope-unit-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ignored);
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+  std::vector<fs::path> entries() const {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path());
+    return out;
+  }
+
+private:
+  fs::path path_;
+};
+
+
+TEST(ThreadLog, WithoutSpoolKeepsTotalsOnly) {
+  trace::ThreadLog log;
+  log.start(1000);
+  log.close_at(1010, Activity::startup);
+  log.close_at(1050, Activity::work, 0, 0);
+  log.close_at(1060, Activity::work, 0, 1);
+  EXPECT_EQ(log.total_ns(Activity::startup), 10);
+  EXPECT_EQ(log.total_ns(Activity::work), 50);
+  EXPECT_EQ(log.total_ns(Activity::idle), 0);
+  EXPECT_EQ(log.recorded(), 0u);
+  EXPECT_EQ(log.dropped(), 0u);
+  EXPECT_TRUE(log.intervals().empty());
+}
+
+TEST(ThreadLog, IntervalsAtGivenTimesAreExact) {
+  TempDir dir;
+  trace::Spool spool(std::size_t{1} << 20, 1, dir.path().string());
+  trace::ThreadLog log(&spool, 0);
+  log.start(1000);
+  log.close_at(1010, Activity::work, 0, 5);
+  log.close_at(1025, Activity::idle);
+  log.close_at(1025, Activity::handout);  // zero length is allowed
+  log.close_at(1100, Activity::io, 1, 6);
+  log.close_at(1200, Activity::work, 1, 7);
+  spool.drain();
+  const auto iv = log.intervals();
+  ASSERT_EQ(iv.size(), 5u);
+  const std::int64_t ends[] = {1010, 1025, 1025, 1100, 1200};
+  const Activity kinds[] = {Activity::work, Activity::idle, Activity::handout, Activity::io,
+                            Activity::work};
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(iv[i].begin_ns, i == 0 ? 1000 : ends[i - 1]) << i;
+    EXPECT_EQ(iv[i].end_ns, ends[i]) << i;
+    EXPECT_EQ(iv[i].kind, kinds[i]) << i;
+    EXPECT_GE(iv[i].cpu, 0) << i;
+  }
+  EXPECT_EQ(iv[0].item, 5u);
+  EXPECT_EQ(iv[3].chunk, 1u);
+  EXPECT_EQ(iv[3].item, 6u);
+  EXPECT_EQ(iv[1].chunk, trace::kNone);
+  EXPECT_EQ(iv[1].item, trace::kNone);
+  EXPECT_EQ(log.total_ns(Activity::work), 10 + 100);
+  EXPECT_EQ(log.total_ns(Activity::idle), 15);
+  EXPECT_EQ(log.total_ns(Activity::handout), 0);
+  EXPECT_EQ(log.total_ns(Activity::io), 75);
+  EXPECT_EQ(log.recorded(), 5u);
+}
+
+TEST(ThreadLog, RealClockIntervalsAreGapFreeAcrossBlocksAndTotalsAddUp) {
+  TempDir dir;
+  trace::Spool spool(8 * sizeof(trace::Block), 1, dir.path().string());
+  trace::ThreadLog log(&spool, 0);
+  const std::int64_t start = now_ns();
+  log.start(start);
+  constexpr std::uint64_t kCount = 3 * trace::kBlockIntervals + 123;  // spans spooled blocks
+  const Activity cycle[] = {Activity::work, Activity::idle, Activity::handout, Activity::io,
+                            Activity::lock_wait};
+  for (std::uint64_t i = 0; i < kCount; ++i) log.close(cycle[i % 5], i / 10, i);
+  spool.drain();
+  EXPECT_EQ(log.dropped(), 0u);
+  EXPECT_EQ(spool.lost(), 0u);
+  EXPECT_EQ(log.recorded(), kCount);
+  const auto iv = log.intervals();
+  ASSERT_EQ(iv.size(), kCount);
+  std::int64_t totals[trace::kActivityCount] = {};
+  for (std::uint64_t i = 0; i < kCount; ++i) {
+    ASSERT_EQ(iv[i].begin_ns, i == 0 ? start : iv[i - 1].end_ns) << "gap before interval " << i;
+    ASSERT_LE(iv[i].begin_ns, iv[i].end_ns);
+    ASSERT_EQ(iv[i].item, i) << "intervals out of order";
+    ASSERT_EQ(iv[i].chunk, i / 10);
+    ASSERT_EQ(iv[i].kind, cycle[i % 5]);
+    totals[static_cast<int>(iv[i].kind)] += iv[i].end_ns - iv[i].begin_ns;
+  }
+  std::int64_t sum = 0;
+  for (std::size_t k = 0; k < trace::kActivityCount; ++k) {
+    EXPECT_EQ(log.total_ns(static_cast<Activity>(k)), totals[k]) << trace::kActivityNames[k];
+    sum += log.total_ns(static_cast<Activity>(k));
+  }
+  EXPECT_EQ(sum, iv.back().end_ns - start);
+}
+
+}  // namespace
+}  // namespace hybridscope::trace
