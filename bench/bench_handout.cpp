@@ -21,6 +21,7 @@ class LocalCounter final : public sched::ChunkCounter {
 public:
   std::uint64_t fetch_add(std::uint64_t delta) override { return value_.fetch_add(delta); }
   std::string_view name() const override { return "local"; }
+  bool in_mpi() const override { return false; }
 
 private:
   std::atomic<std::uint64_t> value_{0};

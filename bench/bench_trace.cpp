@@ -48,6 +48,29 @@ void BM_RecordInterval(benchmark::State& state) {
 }
 BENCHMARK(BM_RecordInterval);
 
+// The thread CPU clock read around every item (a system call: no vDSO path).
+void BM_ThreadCpuClock(benchmark::State& state) {
+  if (bench::skipped_off_root(state)) return;
+  for (auto _ : state) benchmark::DoNotOptimize(thread_cpu_ns());
+}
+BENCHMARK(BM_ThreadCpuClock);
+
+// What an item's interval costs with its CPU time: mark where it begins, close it as work.
+void BM_RecordItemWithCpuTime(benchmark::State& state) {
+  if (bench::skipped_off_root(state)) return;
+  trace::Spool spool(std::size_t{64} << 20, 1, fs::temp_directory_path().string());
+  trace::ThreadLog log(&spool, 0);
+  log.start(now_ns());
+  std::uint64_t item = 0;
+  for (auto _ : state) {
+    log.mark_cpu();
+    log.close(trace::Activity::work, 0, item++);
+  }
+  spool.drain();
+  state.counters["dropped"] = double(log.dropped());
+}
+BENCHMARK(BM_RecordItemWithCpuTime);
+
 // The same without a spool: only the per-kind totals.
 void BM_RecordTotalsOnly(benchmark::State& state) {
   if (bench::skipped_off_root(state)) return;

@@ -98,10 +98,14 @@ endif()
 # Gives every test of the calling directory the sanitizer options and a longer timeout; does nothing
 # without HYBRIDSCOPE_SANITIZE. The tests of the gtest_discover_tests targets named in the arguments
 # only exist at test time, so a ctest include file read after gtest's gives them the options.
+# CMake 3.25 sets test properties only in the directory that added the tests: every CMakeLists.txt
+# that adds tests (tests/, tests/fuzz/) calls this last; the check below makes a sanitized configure
+# fail if one does not.
 function(hybridscope_sanitize_tests)
   if(NOT HYBRIDSCOPE_SANITIZE)
     return()
   endif()
+  set_property(DIRECTORY PROPERTY HYBRIDSCOPE_TESTS_SANITIZED TRUE)
   get_property(tests DIRECTORY PROPERTY TESTS)
   foreach(test IN LISTS tests)
     set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT_MODIFICATION ${HYBRIDSCOPE_SANITIZER_ENV})
@@ -124,3 +128,21 @@ function(hybridscope_sanitize_tests)
     set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${include_file})
   endforeach()
 endfunction()
+
+# At the end of the top-level CMakeLists.txt, in a sanitized build: every directory that added tests
+# gave them the sanitizer options, so that no test (the fuzz targets were one) runs without them.
+function(hybridscope_check_sanitized_tests dir)
+  get_property(tests DIRECTORY ${dir} PROPERTY TESTS)
+  get_property(sanitized DIRECTORY ${dir} PROPERTY HYBRIDSCOPE_TESTS_SANITIZED)
+  if(tests AND NOT sanitized)
+    message(FATAL_ERROR "HYBRIDSCOPE_SANITIZE: the tests of ${dir} (${tests}) get no sanitizer options: "
+                        "call hybridscope_sanitize_tests() at the end of its CMakeLists.txt")
+  endif()
+  get_property(subdirectories DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(subdirectory IN LISTS subdirectories)
+    hybridscope_check_sanitized_tests(${subdirectory})
+  endforeach()
+endfunction()
+if(HYBRIDSCOPE_SANITIZE)
+  cmake_language(DEFER CALL hybridscope_check_sanitized_tests ${CMAKE_CURRENT_SOURCE_DIR})
+endif()

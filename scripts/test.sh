@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 [ -d build ] || { echo "test: no ./build; run 'bash scripts/setup.sh' first" >&2; exit 1; }
 cmake --build build -j "$(nproc)" || exit 1
 status=0
-ctest --test-dir build --output-on-failure -j "$(nproc)" || status=1
+ctest --test-dir build --no-tests=error --output-on-failure -j "$(nproc)" || status=1
 if [ "${1:-}" != --no-sanitizers ]; then
   bash scripts/sanitize.sh || status=1
 fi

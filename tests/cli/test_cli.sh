@@ -6,9 +6,14 @@
 # side by side.
 set -u
 exe=$1 mpiexec=$2 inputs=$3 part=${4:-all}
+check_timeline=$(cd "$(dirname "$0")/../python" && pwd)/check_timeline.py
 mpi_flags=(--oversubscribe --bind-to none)
+# Sanitized builds run 2-3 times slower (cmake/sanitizers.cmake sets the factor): every bound on a
+# duration scales with it.
+time_factor=${HYBRIDSCOPE_TEST_TIME_FACTOR:-1}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The cases run as nobody make directories that their owner cannot write into.
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work" || exit 1  # default timeline names land in the current directory
 failures=0
 
@@ -17,12 +22,24 @@ pass() { echo "ok: $*"; }
 
 want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (0) or SECONDS pass (1).
+wait_until() {
+  local limit=$(( $(now_ms) + $1 * 1000 ))
+  shift
+  until "$@"; do
+    [ "$(now_ms)" -lt $limit ] || return 1
+    sleep 0.05
+  done
+}
+
 checksum_of() { sed -n 's/^checksum *\([0-9a-f]\{16\}\).*/\1/p' "$1"; }
 
 # Runs hybridscope on NP ranks and T threads; stdout+stderr go to $work/out.
 run_layout() {
   local np=$1 threads=$2; shift 2
-  OMP_NUM_THREADS=$threads timeout 120 "$mpiexec" -np "$np" "${mpi_flags[@]}" "$exe" "$@" \
+  OMP_NUM_THREADS=$threads timeout $((120 * time_factor)) "$mpiexec" -np "$np" "${mpi_flags[@]}" "$exe" "$@" \
     >"$work/out" 2>&1
 }
 
@@ -36,7 +53,7 @@ if want basics; then
 "$exe" >"$work/out" 2>&1; [ $? -eq 2 ] && pass "no subcommand exits 2" || fail "no subcommand"
 
 # --- the built-in default as a plain singleton, and under mpiexec -------------------------------
-OMP_NUM_THREADS=2 timeout 120 "$exe" run >"$work/single" 2>&1 || fail "singleton default run: $(cat "$work/single")"
+OMP_NUM_THREADS=2 timeout $((120 * time_factor)) "$exe" run >"$work/single" 2>&1 || fail "singleton default run: $(cat "$work/single")"
 reference=$(checksum_of "$work/single")
 [ -n "$reference" ] && grep -q '^layout  *1 rank x 2 threads' "$work/single" \
   && pass "singleton default run" || fail "singleton default run: $(cat "$work/single")"
@@ -98,7 +115,7 @@ mkdir "$work/a_directory.toml"
 printf 'items = 10000000000000\n' >"$work/huge_items.toml"
 printf 'items = 1.5\n' >"$work/float_items.toml"
 printf 'chunk = 0\n' >"$work/zero_chunk.toml"
-printf 'threads = 0\n' >"$work/zero_threads.toml"
+printf 'threads = -1\n' >"$work/negative_threads.toml"
 printf 'threads = 5000\n' >"$work/huge_threads.toml"
 printf 'counter = "magic"\n' >"$work/bad_counter.toml"
 printf 'items = 1\nitems = 2\n' >"$work/duplicate_key.toml"
@@ -120,19 +137,24 @@ printf 'items = "\xff\xfe"\n' >"$work/bad_utf8.toml"
 head -c 2000000 /dev/zero | tr '\0' '#' >"$work/too_large.toml"
 
 bad_cases=0
-# expect_bad NAME WORD ARGS...: every rank exits 2, the output is one line naming WORD.
+# Where the wrapper records the exit codes, and a command prefix that runs the job as another user
+# (both changed by the unwritable-directory cases below).
+wrap_dir=$work run_as=()
+# expect_bad NAME WORD ARGS...: every rank exits 2, the output is one line naming WORD, within
+# 20 s (a bound on a hang, not a measurement: 1-2 s unloaded, several on a loaded 2-core machine;
+# scaled under sanitizers).
 expect_bad() {
   local name=$1 word=$2 start; shift 2
-  rm -f "$work"/rank.*
+  rm -f "$wrap_dir"/rank.*
   start=$(date +%s)
-  WRAP_DIR=$work timeout 30 "$mpiexec" -np 3 "${mpi_flags[@]}" -x WRAP_DIR bash "$work/wrap.sh" \
-    "$exe" "$@" >"$work/out" 2>&1
+  ${run_as[@]+"${run_as[@]}"} env WRAP_DIR="$wrap_dir" timeout $((60 * time_factor)) "$mpiexec" -np 3 \
+    "${mpi_flags[@]}" -x WRAP_DIR bash "$work/wrap.sh" "$exe" "$@" >"$work/out" 2>&1
   local launcher=$? codes seconds=$(( $(date +%s) - start ))
-  codes=$(cat "$work"/rank.* 2>/dev/null | sort | uniq -c | xargs)
+  codes=$(cat "$wrap_dir"/rank.* 2>/dev/null | sort | uniq -c | xargs)
   local lines
   lines=$(wc -l <"$work/out")
-  if [ $launcher -ne 0 ] || [ "$codes" != "3 2" ] || [ "$lines" -ne 1 ] || [ "$seconds" -gt $((10 * ${HYBRIDSCOPE_TEST_TIME_FACTOR:-1})) ] ||
-     ! grep -q -- "$word" "$work/out" || ! grep -q '^hybridscope: error: ' "$work/out"; then
+  if [ $launcher -ne 0 ] || [ "$codes" != "3 2" ] || [ "$lines" -ne 1 ] || [ "$seconds" -gt $((20 * time_factor)) ] ||
+     ! grep -qF -- "$word" "$work/out" || ! grep -q '^hybridscope: error: ' "$work/out"; then
     fail "bad input $name: launcher $launcher after $seconds s, exit codes per rank '$codes', $lines lines: $(cat "$work/out")"
   else
     pass "bad input $name: $(cat "$work/out")"
@@ -166,6 +188,44 @@ expect_bad override_bad_kind "matmul" run --set workload.kind=matmul
 expect_bad trace_memory_zero "trace-memory" run --trace-memory 0
 expect_bad trace_memory_text "trace-memory" run --trace-memory lots
 expect_bad output_without_value "output" run -o
+
+# An output directory the user cannot write into, as an ordinary user (root writes anywhere): as
+# root the job runs as nobody, in a directory root owns (mode 0755) and in one nobody owns but has
+# made read-only (0555); as another user, in a read-only directory of its own. Every rank exits 2
+# with one line naming the directory, and nothing is created.
+unwritable_output() {
+  local top=$work/unwritable user dir
+  local -a dirs=()
+  mkdir -p "$top/codes"
+  chmod 0711 "$work"  # others may pass through to $top, not list or change $work
+  chmod 0755 "$top"
+  chmod 0644 "$work/wrap.sh"
+  if [ "$(id -u)" -eq 0 ]; then
+    user=nobody run_as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+    if ! "${run_as[@]}" test -x "$exe" || ! "${run_as[@]}" test -r "$work/wrap.sh"; then
+      fail "unwritable output directory: nobody cannot run $exe or read $work/wrap.sh: directories not searchable by others: $(namei -m "$exe" "$work/wrap.sh" | awk 'substr($1, 1, 1) == "d" && substr($1, 10, 1) !~ /[xt]/ {print $2}' | xargs)"
+      run_as=(); chmod 0700 "$work"; return
+    fi
+    chown nobody:nogroup "$top/codes"
+    mkdir -m 0755 "$top/root_owned"
+    dirs+=("$top/root_owned")
+  else
+    user=$(id -un)
+  fi
+  mkdir "$top/read_only"
+  [ "$(id -u)" -ne 0 ] || chown nobody:nogroup "$top/read_only"
+  chmod 0555 "$top/read_only"
+  dirs+=("$top/read_only")
+  wrap_dir=$top/codes
+  for dir in "${dirs[@]}"; do
+    expect_bad "unwritable_$(basename "$dir")_as_$user" "cannot create a file in '$dir': Permission denied" \
+      run -o "$dir/x.h5" --set items=2
+    [ -z "$(ls -A "$dir")" ] || fail "unwritable output directory $dir: files were created: $(ls -A "$dir")"
+  done
+  wrap_dir=$work run_as=()
+  chmod 0700 "$work"
+}
+unwritable_output
 [ "$(ls "$work"/*.h5 2>/dev/null | sort)" = "$before_bad" ] && [ ! -s "$work/existing.h5" ] \
   && [ -z "$(ls -A "$work/out_dir")" ] && [ -z "$(ls -a "$work" | grep partial)" ] \
   && [ "$bad_cases" -ge 40 ] \
@@ -183,6 +243,54 @@ run_layout 2 1 run --set items=8 -o "$work/run.h5"
   || fail "existing timeline was touched: $(cat "$work/out")"
 run_layout 2 1 run --set items=9 -o "$work/run.h5" --force && [ "$(md5sum <"$work/run.h5")" != "$sum" ] \
   && pass "--force replaces the timeline" || fail "--force: $(cat "$work/out")"
+
+# A file that appears at the -o path during the run (without --force) is not replaced either: the
+# run is held inside the timeline write (test hook HYBRIDSCOPE_TEST_HOLD_WRITE) until the test has
+# put the user's file there. The run exits 1 naming the partial file it kept, which holds the whole
+# timeline. In the write means: the summary is printed (it comes first) and the partial file exists
+# (the empty probe file the run makes and removes at its start is older than the summary).
+in_write() { grep -q '^checksum ' "$work/appear.out" && ls -A "$work/appear" | grep -q '^\.run\.h5\.partial-'; }
+appears_during_run() {
+  local hold launcher code created=no
+  # A longer hold only if the test lost the race (the run published before the test's file came).
+  for hold in 5 20 80; do
+    hold=$((hold * time_factor))
+    rm -rf "$work/appear" && mkdir "$work/appear"
+    HYBRIDSCOPE_TEST_HOLD_WRITE=$hold OMP_NUM_THREADS=1 timeout $((120 * time_factor + hold)) "$mpiexec" -np 2 \
+      "${mpi_flags[@]}" -x HYBRIDSCOPE_TEST_HOLD_WRITE "$exe" run --set items=8 -o "$work/appear/run.h5" \
+      >"$work/appear.out" 2>&1 &
+    launcher=$!
+    if ! wait_until $((60 * time_factor)) in_write; then
+      wait "$launcher"
+      fail "file appearing during the run: the run never reached the write: $(cat "$work/appear.out")"
+      return
+    fi
+    # noclobber: never over the run's own file, if it was published already.
+    (set -C && echo "the user's file" >"$work/appear/run.h5") 2>/dev/null && created=yes
+    wait "$launcher"
+    code=$?
+    [ $created = no ] || break
+    echo "note: the run published before the test's file came (hold $hold s); again with a longer hold"
+  done
+  [ $created = yes ] || { fail "file appearing during the run: the test never put its file there in time"; return; }
+  local kept
+  kept=$(sed -n "s/^hybridscope: error: cannot move the timeline to '.*': File exists; it is kept as '\(.*\)'\$/\1/p" "$work/appear.out")
+  [ $code -eq 1 ] && [ "$(cat "$work/appear/run.h5")" = "the user's file" ] \
+    && [ "$(grep -c 'error' "$work/appear.out")" -eq 1 ] && [ -n "$kept" ] \
+    && pass "file appearing during the run kept, exit 1: $(grep error "$work/appear.out")" \
+    || fail "file appearing during the run: exit $code, the file at the path begins" \
+         "'$(head -c 40 "$work/appear/run.h5" | tr -cd '[:print:]')': $(cat "$work/appear.out")"
+  [ -z "$kept" ] && return
+  [ "$(dirname "$kept")" = "$work/appear" ] && [[ $(basename "$kept") == .run.h5.partial-[0-9]* ]] \
+    && [ "$(ls -A "$work/appear" | sort | xargs)" = "$(basename "$kept") run.h5" ] \
+    && pass "the kept file $(basename "$kept") is beside the output, and nothing else" \
+    || fail "the kept file '$kept': the directory holds $(ls -A "$work/appear" | xargs)"
+  [ -f "$kept" ] && [ -z "$(find "$kept" -perm -o+w)" ] \
+    && /usr/bin/python3 "$check_timeline" "$kept" --ranks 2 --threads 1 >"$work/check" 2>&1 \
+    && pass "the kept file is the run's complete timeline: $(cat "$work/check")" \
+    || fail "the kept file '$kept' is not the run's timeline: $(cat "$work/check" 2>/dev/null)"
+}
+appears_during_run
 
 # --- file modes: the user's umask, but never writable by others --------------------------------
 for mask in 077 022 000; do

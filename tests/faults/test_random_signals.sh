@@ -29,9 +29,12 @@ for round in $(seq "$rounds"); do
   delay_ms=$((RANDOM % 3000))  # the run takes about 2 s to 3 s on 2 cores
   name="$work/r$round"
   start_run "$name" --set items=8000 --set workload.n=24 --set chunk=4
-  until ranks=$(pgrep -f "^$exe run .*$name.h5" | tr '\n' ' ') && [ "$(wc -w <<<"$ranks")" -eq 2 ] \
+  # Until both ranks catch the signal, the launcher ended, or the bound on a hang passed.
+  limit=$(( $(now_ms) + wait_bound * 1000 ))
+  until ranks=$(ranks_of "$name.h5") && [ "$(wc -w <<<"$ranks")" -eq 2 ] \
       && catching "$(kill -l "$signal")" $ranks; do
     kill -0 "$launcher" 2>/dev/null || break
+    [ "$(now_ms)" -lt $limit ] || { echo "FAIL: round $round: the ranks never installed their handlers"; status=1; break; }
     sleep 0.01
   done
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"  # the random moment

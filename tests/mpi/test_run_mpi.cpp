@@ -102,7 +102,7 @@ TEST_P(RunTest, ExecutesEveryItemOnceWithTheSerialChecksum) {
   EXPECT_EQ(result.facts.layout.ranks, mpi::size(comm));
   EXPECT_GT(result.summary.wall_seconds, 0.0);
   const auto e =
-      metrics::efficiencies(result.threads, result.facts.layout.threads, result.summary.wall_seconds).overall;
+      metrics::efficiencies(result.threads, result.summary.wall_seconds).overall;
   EXPECT_GT(e.parallel, 0.0);
   EXPECT_LE(e.load_balance, 1.0);
   EXPECT_LE(e.communication, 1.0);

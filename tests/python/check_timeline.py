@@ -4,23 +4,40 @@
 Usage: check_timeline.py FILE --ranks N --threads T
        [--incomplete REASON [--min-items N] [--abandoned] | --stopped-by REASON]
 Exits non-zero with a message on the first violation.
+
+Independent of the details that change with the format: the interval kinds are read from the
+file's enum (only `work`, `io` and `abandoned` are named, as the items' end rows), and columns
+beyond those checked here are ignored.
 """
 import argparse
+import re
 import sys
 
 import h5py
 import numpy as np
 import pandas as pd
 
+# The schema versions this checker knows (docs/timeline-format.md); a new one must be looked at.
+KNOWN_SCHEMA_VERSIONS = (1, 2)
+# An item finished if its run of rows ends with one of these kinds (docs/timeline-format.md).
+FINISHED_KINDS = ("work", "io")
+
 
 def load_intervals(f):
-    """The docs' recipe: one DataFrame row per interval, kind as a categorical of its names."""
+    """The docs' recipe: one DataFrame row per interval, kind as a categorical of its names (taken
+    from the file's enum, by code, so that new kinds and codes need no change here)."""
     g = f["intervals"]
     df = pd.DataFrame({name: g[name][()] for name in g})
     codes = h5py.check_enum_dtype(g["kind"].dtype)
+    if not codes:
+        fail("intervals/kind is not an HDF5 enum")
     names = sorted(codes, key=codes.get)
-    df["kind"] = pd.Categorical.from_codes(df["kind"], categories=names)
-    return df
+    by_code = {code: name for name, code in codes.items()}
+    unknown = set(np.unique(df["kind"])) - set(by_code)
+    if unknown:
+        fail(f"intervals/kind holds codes {sorted(unknown)} that its enum does not name ({codes})")
+    df["kind"] = pd.Categorical(df["kind"].map(by_code), categories=names)
+    return df, names
 
 
 def table(f, name):
@@ -31,6 +48,67 @@ def table(f, name):
 def fail(message):
     print(f"check_timeline: FAIL: {message}")
     sys.exit(1)
+
+
+def check_items_and_checksum(attrs, intervals, kinds, ranks, threads):
+    """items_done against the rows, the per-thread and per-rank counters, and the checksum against
+    the ranks' parts. Returns the number of dropped intervals."""
+    for kind in FINISHED_KINDS + ("abandoned",):
+        if kind not in kinds:
+            fail(f"the interval kind enum has no '{kind}': {kinds}")
+    items_done = int(attrs["items_done"])
+    if not 0 <= items_done <= int(attrs["items_planned"]):
+        fail(f"items_done {items_done} of {attrs['items_planned']} planned")
+    if attrs["complete"] == 1 and items_done != attrs["items_planned"]:
+        fail(f"complete, but {items_done} of {attrs['items_planned']} items done")
+
+    # The counters: every thread's items add up to its rank's, and all of them to items_done.
+    thread_items = int(threads["items"].astype(np.uint64).sum())
+    rank_items = int(ranks["items"].astype(np.uint64).sum())
+    if thread_items != items_done or rank_items != items_done:
+        fail(f"items_done {items_done}, but /threads/items sums to {thread_items} and /ranks/items to {rank_items}")
+    per_rank = threads.groupby("rank")["items"].sum()
+    for _, r in ranks.iterrows():
+        if int(per_rank.get(r["rank"], 0)) != int(r["items"]):
+            fail(f"rank {r['rank']}: /ranks/items {r['items']}, its threads {int(per_rank.get(r['rank'], 0))}")
+
+    # The rows: an item is a run of consecutive rows of one thread with its number (a gil item is
+    # slices and lock waits); it finished if the run ends in work or io, not abandoned.
+    lane_change = (intervals["rank"].shift(-1) != intervals["rank"]) | \
+        (intervals["thread"].shift(-1) != intervals["thread"])
+    last_of_item = (intervals["item"].shift(-1) != intervals["item"]) | lane_change
+    finished = intervals[last_of_item & intervals["kind"].isin(FINISHED_KINDS) & (intervals["item"] >= 0)]
+    if finished["item"].duplicated().any():
+        fail(f"an item was executed twice: {sorted(finished['item'][finished['item'].duplicated()].tolist())[:10]}")
+    if ((finished["item"] >= attrs["items_planned"]) | (intervals["item"] < -1)).any():
+        fail("an interval names an item outside [0, items_planned)")
+
+    dropped = int(threads["dropped_intervals"].astype(np.uint64).sum()) if "dropped_intervals" in threads else 0
+    if "dropped_intervals" in ranks and int(ranks["dropped_intervals"].astype(np.uint64).sum()) != dropped:
+        fail(f"/ranks/dropped_intervals sums to {int(ranks['dropped_intervals'].sum())}, /threads to {dropped}")
+    if dropped == 0:
+        # Every finished item has its rows: as many as items_done, and per thread as /threads/items.
+        if len(finished) != items_done:
+            fail(f"{len(finished)} finished items in /intervals, items_done {items_done}")
+        seen = finished.groupby(["rank", "thread"]).size()
+        for _, t in threads.iterrows():
+            rows = int(seen.get((t["rank"], t["thread"]), 0))
+            if rows != int(t["items"]):
+                fail(f"rank {t['rank']} thread {t['thread']}: {rows} finished items in /intervals, "
+                     f"/threads/items {t['items']}")
+        if "intervals" in threads and int(threads["intervals"].astype(np.uint64).sum()) != len(intervals):
+            fail(f"/threads/intervals sums to {int(threads['intervals'].sum())}, /intervals has {len(intervals)} rows")
+    elif len(finished) > items_done:
+        fail(f"{len(finished)} finished items in /intervals, more than items_done {items_done}")
+
+    # The checksum: 16 hex digits, the wrapping (mod 2^64) sum of the ranks' parts.
+    checksum = attrs["checksum"]
+    if not isinstance(checksum, str) or not re.fullmatch(r"[0-9a-f]{16}", checksum):
+        fail(f"checksum {checksum!r} is not 16 hex digits")
+    parts = sum(int(c) for c in ranks["checksum"].astype(np.uint64)) % (1 << 64)
+    if parts != int(checksum, 16):
+        fail(f"checksum {checksum}, but /ranks/checksum sums to {parts:016x} (mod 2^64)")
+    return dropped
 
 
 def main():
@@ -49,15 +127,17 @@ def main():
 
     with h5py.File(args.file, "r") as f:
         attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
-        intervals = load_intervals(f)
+        intervals, kinds = load_intervals(f)
         ranks = table(f, "ranks")
         threads = table(f, "threads")
         given = f["input/given"].asstr()[0]
 
-    if attrs["schema_version"] != 1:
-        fail(f"schema_version {attrs['schema_version']}")
+    if attrs["schema_version"] not in KNOWN_SCHEMA_VERSIONS:
+        fail(f"schema_version {attrs['schema_version']} (this checker knows {KNOWN_SCHEMA_VERSIONS})")
     if (attrs["ranks"], attrs["threads_per_rank"]) != (args.ranks, args.threads):
         fail(f"layout {attrs['ranks']} x {attrs['threads_per_rank']}")
+    if len(ranks) != args.ranks or len(threads) != args.ranks * args.threads:
+        fail(f"{len(ranks)} rows in /ranks and {len(threads)} in /threads for {args.ranks} x {args.threads}")
     if args.stopped_by and attrs["complete"] == 0:
         args.incomplete, args.min_items = args.stopped_by, 0
     if args.incomplete:
@@ -86,19 +166,9 @@ def main():
     if (intervals["begin_ns"] < 0).any() or (intervals["end_ns"] > attrs["wall_seconds"] * 1e9 + 1).any():
         fail("an interval lies outside the run")
 
-    # An item is a run of consecutive rows of one thread with its number (a gil item is slices and
-    # lock waits); it finished if the run ends in work or io, not abandoned.
-    lane_change = (intervals["rank"].shift(-1) != intervals["rank"]) | \
-        (intervals["thread"].shift(-1) != intervals["thread"])
-    last_of_item = (intervals["item"].shift(-1) != intervals["item"]) | lane_change
-    finished = intervals[last_of_item & intervals["kind"].isin(["work", "io"]) & (intervals["item"] >= 0)]
-    if finished["item"].duplicated().any():
-        fail("an item was executed twice")
-    if len(finished) != attrs["items_done"] or threads["items"].sum() != attrs["items_done"]:
-        fail(f"{len(finished)} finished items recorded, {threads['items'].sum()} counted, "
-             f"{attrs['items_done']} done")
-    print(f"check_timeline: ok: {len(intervals)} intervals, {attrs['items_done']} items, "
-          f"complete={attrs['complete']}")
+    dropped = check_items_and_checksum(attrs, intervals, kinds, ranks, threads)
+    print(f"check_timeline: ok: {len(intervals)} intervals ({dropped} dropped), {attrs['items_done']} items, "
+          f"checksum {attrs['checksum']}, complete={attrs['complete']}")
 
 
 if __name__ == "__main__":

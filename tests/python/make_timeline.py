@@ -2,7 +2,7 @@
 import h5py
 import numpy as np
 
-KINDS = ["startup", "work", "io", "idle", "handout", "lock_wait", "shutdown", "abandoned"]
+KINDS = ["startup", "work", "io", "idle", "handout", "lock_wait", "shutdown", "abandoned", "mpi"]
 
 
 def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads_per_rank=None):
@@ -19,7 +19,7 @@ def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads
 
     with h5py.File(path, "w") as f:
         a = f.attrs
-        a["schema_version"] = np.int64(1)
+        a["schema_version"] = np.int64(2)
         for key, value in [("producer", "test"), ("stop_reason", "" if complete else "stopped by SIGTERM"),
                            ("start_time_utc", "2026-01-01T00:00:00Z"), ("command_line", "test"),
                            ("strategy", "dynamic"), ("handout", "test"), ("workload", "fib"),
@@ -44,6 +44,7 @@ def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads
         g["cpu"] = np.array([r[5] for r in rows], dtype="i2")
         g["item"] = np.array([r[6] for r in rows], dtype="i8")
         g["chunk"] = np.array([r[6] for r in rows], dtype="i8")
+        g["cpu_ns"] = np.array([r[4] - r[3] if KINDS.index(r[2]) in (1, 2) else -1 for r in rows], dtype="i8")
 
         t = f.create_group("threads")
         keys = sorted(lanes)
@@ -55,6 +56,9 @@ def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads
         t["items"] = np.array([sum(1 for iv in lanes[k] if iv[0] in ("work", "io")) for k in keys], dtype="u8")
         t["intervals"] = np.array([len(lanes[k]) for k in keys], dtype="u8")
         t["dropped_intervals"] = np.zeros(len(keys), dtype="u8")
+        t["item_cpu_ns"] = np.array([sum(e - b for k2, b, e, *_ in lanes[k] if k2 in ("work", "io")) for k in keys],
+                                    dtype="i8")
+        t["measured_item_ns"] = t["item_cpu_ns"][()]
         for kind in KINDS:
             t[f"{kind}_ns"] = np.array([sum(e - b for k2, b, e, *_ in lanes[k] if k2 == kind) for k in keys], dtype="i8")
 

@@ -17,6 +17,8 @@ import h5py
 import numpy as np
 
 EXE, MPIEXEC, INPUTS = (os.path.abspath(a) for a in sys.argv[1:4])
+# Sanitized builds run 2-3 times slower (cmake/sanitizers.cmake): bounds on durations scale with it.
+TIME_FACTOR = int(os.environ.get("HYBRIDSCOPE_TEST_TIME_FACTOR", "1"))
 failures = []
 
 
@@ -72,6 +74,19 @@ def lock_slices_overlap(path):
     return worst, len(slice_rows)
 
 
+def peak_items_at_once(path):
+    """The most items under way at one moment, over all threads (sleep items: one work row each)."""
+    with h5py.File(path, "r") as f:
+        g = f["intervals"]
+        kind, begin, end = g["kind"][()], g["begin_ns"][()], g["end_ns"][()]
+        codes = h5py.check_enum_dtype(g["kind"].dtype)
+    rows = kind == codes["work"]
+    events = np.concatenate([np.stack([begin[rows], np.ones(rows.sum())], 1),
+                             np.stack([end[rows], -np.ones(rows.sum())], 1)])
+    events = events[np.lexsort((events[:, 1], events[:, 0]))]  # an end before a begin at one time
+    return int(np.cumsum(events[:, 1]).max()) if len(events) else 0
+
+
 def gil(work):
     folder = os.path.join(work, "gil")
     hybridscope("study", "gil", "--max-workers", "4", "--scale", "0.4", "-o", folder)
@@ -101,9 +116,13 @@ def cpu_vs_io(work):
     summary = results(folder, names)
     io = next((c for c in summary["conclusions"] if c.startswith("io, threads: ")), "")
     check(io.endswith("scales") or "scales past" in io, f"cpu-vs-io: the conclusion says waiting scales: {io}")
+    # The mechanism, from the timeline: 8 threads wait for their sleep items at the same time, also on
+    # a loaded 2-core machine (waiting needs no core). The speed-up follows, bounded generously: a
+    # benchmark-like "5x" failed when thread start-up was slow under load.
+    peak = peak_items_at_once(os.path.join(folder, "io-1x8.h5"))
     one, eight = (attrs(os.path.join(folder, f"io-{l}.h5"))["wall_seconds"] for l in ("1x1", "1x8"))
-    check(one >= 5 * eight, f"cpu-vs-io: 8 threads wait for sleep items at least 5x faster than 1 "
-          f"({one:.3f} s / {eight:.3f} s = {one / eight:.1f}x)")
+    check(peak >= 4 and one >= 2 * eight, f"cpu-vs-io: 8 threads wait for sleep items side by side "
+          f"({peak} at once; {one:.3f} s / {eight:.3f} s = {one / eight:.1f}x faster than 1 thread)")
 
 
 def fib(work):
@@ -118,9 +137,13 @@ def fib(work):
     check("fastest: " in p.stdout, "fib: names the fastest layout")
     # The folder is not reused over its files: nothing is overwritten, nothing is launched.
     before = os.path.getmtime(os.path.join(folder, "summary.txt"))
+    listing = sorted(os.listdir(folder))
     p, seconds = hybridscope("study", "fib", "-o", folder, expect=2)
-    check("exists" in p.stderr and seconds < 5, f"fib: refuses an existing folder's files: {p.stderr.strip()}")
-    check(os.path.getmtime(os.path.join(folder, "summary.txt")) == before, "fib: the summary is untouched")
+    # Launching nothing is checked by the folder's files; the time only bounds a hang.
+    check("exists" in p.stderr and seconds < 30 * TIME_FACTOR,
+          f"fib: refuses an existing folder's files ({seconds:.1f} s): {p.stderr.strip()}")
+    check(os.path.getmtime(os.path.join(folder, "summary.txt")) == before and sorted(os.listdir(folder)) == listing,
+          "fib: the summary is untouched and no run left a file")
 
 
 def imbalance(work):

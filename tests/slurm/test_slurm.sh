@@ -138,7 +138,7 @@ if [ "$end" = COMPLETED ] && [ -f "$summary" ]; then
   echo "advise job: ${runtime:-?} s of a $advise_budget s budget"
   sed 's/^/  advise: /' "$folder/summary.txt"
   before=$status
-  [ -n "$runtime" ] && [ "$runtime" -le $((advise_budget + 5)) ] || fail "advise job $advise ran ${runtime:-?} s, budget $advise_budget s"
+  [ -n "$runtime" ] && [ "$runtime" -le $((advise_budget + 15)) ] || fail "advise job $advise ran ${runtime:-?} s, budget $advise_budget s"
   # Prints "RANKS THREADS" of every trial that ran to its end (the others must have clearly lost).
   finished=$(/usr/bin/python3 - "$summary" <<'PY'
 import json, sys

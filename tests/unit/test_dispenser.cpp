@@ -51,6 +51,7 @@ public:
     return old;
   }
   std::string_view name() const override { return "fake"; }
+  bool in_mpi() const override { return false; }
   std::uint64_t calls() const { return calls_.load(); }
 
 private:
@@ -398,6 +399,7 @@ public:
     return old;
   }
   std::string_view name() const override { return "gated"; }
+  bool in_mpi() const override { return false; }
   void wait_until_entered() {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return entered_; });

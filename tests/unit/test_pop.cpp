@@ -88,71 +88,119 @@ TEST(Efficiencies, OnlyWorkAndIoAreUseful) {
   EXPECT_EQ(t.useful_ns(), 5 * kSecond);
 }
 
-TEST(Efficiencies, HybridTwoRanksOfTwoThreads) {
-  // Wall time 10 s. Useful time (work + io) per thread:
-  //   rank 0: thread 0 8 s (6 work + 2 io), thread 1 4 s        -> busiest 8 s
-  //   rank 1: thread 0 5 s,                 thread 1 5 s        -> busiest 5 s
-  // Overall over the 4 threads {8, 4, 5, 5}: mean 5.5, max 8
-  //   load balance 5.5 / 8 = 0.6875, communication 8 / 10 = 0.8, parallel 0.55.
-  // MPI, each rank as its busiest thread {8, 5}: mean 6.5, max 8
-  //   load balance 6.5 / 8 = 0.8125, communication 0.8, parallel 0.65.
-  // OpenMP: useful 22 s / (2 threads x (8 + 5) s) = 22 / 26 = 11 / 13; and 0.65 x 11 / 13 = 0.55.
-  // Idle, hand-out and lock waits are not useful. The rows are in no particular order.
+void expect_efficiency(const Efficiency& e, double load_balance, double communication, double parallel) {
+  EXPECT_NEAR(e.load_balance, load_balance, 1e-9);
+  EXPECT_NEAR(e.communication, communication, 1e-9);
+  EXPECT_NEAR(e.parallel, parallel, 1e-9);
+}
+
+TEST(Efficiencies, OneRankOfFourThreadsUnderALock) {
+  // The GIL experiment as 1 x 4 over 10 s: each thread works 2.5 s and waits 7.5 s for the lock.
+  // Useful {2.5 x 4}: load balance 1, communication 0.25, parallel 0.25.
+  // No MPI at all: the rank is outside MPI for all 10 s, so MPI 1 x 1 = 1 and OpenMP carries all:
+  // 1 x 0.25 = 0.25. Additive: OpenMP parallel 1 + 0.25 - 1 = 0.25, balance 1, the rest 0.25.
+  std::vector<ThreadTimes> threads;
+  for (int t = 0; t < 4; ++t) threads.push_back(worker(0, t, 1, {{Activity::work, 2.5}, {Activity::lock_wait, 7.5}}));
+  const auto e = efficiencies(threads, 10);
+  expect_efficiency(e.overall, 1, 0.25, 0.25);
+  expect_efficiency(e.mpi, 1, 1, 1);
+  expect_efficiency(e.openmp, 1, 0.25, 0.25);
+  expect_efficiency(e.additive.mpi, 1, 1, 1);
+  expect_efficiency(e.additive.openmp, 1, 0.25, 0.25);
+}
+
+TEST(Efficiencies, TwoRanksOfTwoThreadsUnderALock) {
+  // 2 x 2 over 10 s, each rank's threads taking turns: work 5 s, lock wait 5 s each.
+  // Overall 1 x 0.5; MPI 1 (the ranks never wait on each other); OpenMP 0.5.
+  std::vector<ThreadTimes> threads;
+  for (int r = 0; r < 2; ++r)
+    for (int t = 0; t < 2; ++t) threads.push_back(worker(r, t, 1, {{Activity::work, 5}, {Activity::lock_wait, 5}}));
+  const auto e = efficiencies(threads, 10);
+  expect_efficiency(e.overall, 1, 0.5, 0.5);
+  expect_efficiency(e.mpi, 1, 1, 1);
+  expect_efficiency(e.openmp, 1, 0.5, 0.5);
+  expect_efficiency(e.additive.openmp, 1, 0.5, 0.5);
+}
+
+TEST(Efficiencies, OneRankWaitingOnTheOther) {
+  // 2 x 1 over 10 s: rank 0 works 10 s; rank 1 works 5 s and then waits in MPI for rank 0 (after its
+  // end, so its thread's recorded time is 5 s). Useful {10, 5}: 0.75 x 1 = 0.75. Outside MPI
+  // {10, 5}: MPI 0.75 x 1 = 0.75. OpenMP 1: nothing is lost inside a rank.
+  const std::vector<ThreadTimes> threads = {worker(0, 0, 2, {{Activity::work, 10}}),
+                                            worker(1, 0, 1, {{Activity::work, 5}})};
+  const auto e = efficiencies(threads, 10);
+  expect_efficiency(e.overall, 0.75, 1, 0.75);
+  expect_efficiency(e.mpi, 0.75, 1, 0.75);
+  expect_efficiency(e.openmp, 1, 1, 1);
+  // Additive: MPI balance 1 - (10 - 7.5) / 10 = 0.75, communication 1; OpenMP 1 + 0.75 - 0.75 = 1.
+  expect_efficiency(e.additive.mpi, 0.75, 1, 0.75);
+  expect_efficiency(e.additive.openmp, 1, 1, 1);
+}
+
+TEST(Efficiencies, TimeInMpiCallsIsMpisAndTheSharedMemoryHandOutIsOpenMPs) {
+  // 2 x 1 over 10 s: rank 1 spends 2 s taking chunks through MPI and 2 s idle.
+  // Useful {10, 6}: 0.8 x 1. Outside MPI {10, 8}: MPI 0.9 x 1. OpenMP 0.8 / 0.9 x 1.
+  const std::vector<ThreadTimes> mpi = {
+      worker(0, 0, 1, {{Activity::work, 10}}),
+      worker(1, 0, 1, {{Activity::work, 6}, {Activity::mpi, 2}, {Activity::idle, 2}})};
+  const auto e = efficiencies(mpi, 10);
+  expect_efficiency(e.overall, 0.8, 1, 0.8);
+  expect_efficiency(e.mpi, 0.9, 1, 0.9);
+  expect_efficiency(e.openmp, 0.8 / 0.9, 1, 0.8 / 0.9);
+  // The same 2 s in the node's shared-memory hand-out: no MPI call, so MPI is 1.
+  const std::vector<ThreadTimes> shared = {
+      worker(0, 0, 1, {{Activity::work, 10}}),
+      worker(1, 0, 1, {{Activity::work, 6}, {Activity::handout, 2}, {Activity::idle, 2}})};
+  expect_efficiency(efficiencies(shared, 10).mpi, 1, 1, 1);
+}
+
+TEST(Efficiencies, MixedCaseOfDocsMetrics) {
+  // docs/metrics.md works this one through. 2 x 2 over 10 s:
+  //   rank 0: t0 work 8 idle 2;        t1 work 4 lock_wait 4 idle 2     (outside MPI 10, 10)
+  //   rank 1: t0 work 5 mpi 3 idle 2;  t1 work 5 mpi 1 idle 4           (outside MPI 7, 9)
+  // Useful {8, 4, 5, 5}: mean 5.5, max 8 -> 0.6875 x 0.8 = 0.55.
+  // Outside MPI per rank {10, 8}: 0.9 x 1 = 0.9. OpenMP: 0.6875/0.9, 0.8, 0.55/0.9.
+  // Additive: MPI 0.9 = 0.9 + 1 - 1; OpenMP 1 + 0.55 - 0.9 = 0.65, balance 1 - mean(8-6, 5-5)/10
+  // = 0.9, the rest 0.65 - 0.9 + 1 = 0.75.
   const std::vector<ThreadTimes> threads = {
-      worker(1, 1, 20, {{Activity::work, 5}, {Activity::idle, 5}}),
-      worker(0, 0, 30, {{Activity::work, 6}, {Activity::io, 2}, {Activity::startup, 2}}),
-      worker(1, 0, 25, {{Activity::work, 5}, {Activity::lock_wait, 5}}),
-      worker(0, 1, 10, {{Activity::work, 4}, {Activity::idle, 5}, {Activity::handout, 1}}),
+      worker(0, 0, 1, {{Activity::work, 8}, {Activity::idle, 2}}),
+      worker(0, 1, 1, {{Activity::work, 4}, {Activity::lock_wait, 4}, {Activity::idle, 2}}),
+      worker(1, 0, 1, {{Activity::work, 5}, {Activity::mpi, 3}, {Activity::idle, 2}}),
+      worker(1, 1, 1, {{Activity::work, 5}, {Activity::mpi, 1}, {Activity::idle, 4}}),
   };
-  const Efficiencies e = efficiencies(threads, 2, 10);
-  EXPECT_NEAR(e.overall.load_balance, 0.6875, kTolerance);
-  EXPECT_NEAR(e.overall.communication, 0.8, kTolerance);
-  EXPECT_NEAR(e.overall.parallel, 0.55, kTolerance);
-  EXPECT_NEAR(e.mpi.load_balance, 0.8125, kTolerance);
-  EXPECT_NEAR(e.mpi.communication, 0.8, kTolerance);
-  EXPECT_NEAR(e.mpi.parallel, 0.65, kTolerance);
-  EXPECT_NEAR(e.openmp, 11.0 / 13.0, kTolerance);
-  EXPECT_NEAR(e.mpi.parallel * e.openmp, e.overall.parallel, kTolerance);
+  const auto e = efficiencies(threads, 10);
+  expect_efficiency(e.overall, 0.6875, 0.8, 0.55);
+  expect_efficiency(e.mpi, 0.9, 1, 0.9);
+  expect_efficiency(e.openmp, 0.6875 / 0.9, 0.8, 0.55 / 0.9);
+  expect_efficiency(e.additive.mpi, 0.9, 1, 0.9);
+  expect_efficiency(e.additive.openmp, 0.9, 0.75, 0.65);
+  EXPECT_NEAR(e.mpi.parallel * e.openmp.parallel, e.overall.parallel, 1e-12);
+  EXPECT_NEAR(e.additive.mpi.parallel + e.additive.openmp.parallel - 1, e.overall.parallel, 1e-12);
 }
 
-TEST(Efficiencies, PureProcessesAndPureThreads) {
-  // One thread per rank: the MPI part is the whole story and OpenMP is 1.
-  // {2, 4} over 4 s: load balance 3 / 4 = 0.75, communication 1, parallel 0.75.
-  const std::vector<ThreadTimes> processes = {worker(0, 0, 1, {{Activity::work, 2}}),
-                                              worker(1, 0, 1, {{Activity::work, 4}})};
-  const Efficiencies p = efficiencies(processes, 1, 4);
-  EXPECT_NEAR(p.overall.parallel, 0.75, kTolerance);
-  EXPECT_NEAR(p.mpi.parallel, 0.75, kTolerance);
-  EXPECT_NEAR(p.mpi.load_balance, 0.75, kTolerance);
-  EXPECT_NEAR(p.openmp, 1.0, kTolerance);
-  // One rank: MPI balance is 1 (one busiest thread), OpenMP carries the imbalance: 6 / (2 x 4) = 0.75.
-  const std::vector<ThreadTimes> threads = {worker(0, 0, 1, {{Activity::work, 2}}),
-                                            worker(0, 1, 1, {{Activity::work, 4}})};
-  const Efficiencies t = efficiencies(threads, 2, 4);
-  EXPECT_NEAR(t.overall.parallel, 0.75, kTolerance);
-  EXPECT_NEAR(t.mpi.load_balance, 1.0, kTolerance);
-  EXPECT_NEAR(t.mpi.communication, 1.0, kTolerance);
-  EXPECT_NEAR(t.openmp, 0.75, kTolerance);
-}
-
-TEST(Efficiencies, EmptyZeroWallOrNoThreadsPerRankGiveZeros) {
-  const Efficiencies none = efficiencies({}, 2, 10);
+TEST(Efficiencies, EmptyOrZeroWallGiveZeros) {
+  const auto none = efficiencies({}, 10);
   expect_zero(none.overall);
   expect_zero(none.mpi);
-  EXPECT_EQ(none.openmp, 0.0);
-
-  const std::vector<ThreadTimes> threads = {worker(0, 0, 1, {{Activity::work, 2}}),
-                                            worker(0, 1, 1, {{Activity::work, 4}})};
-  const Efficiencies no_wall = efficiencies(threads, 2, 0);
+  expect_zero(none.openmp);
+  const std::vector<ThreadTimes> threads = {worker(0, 0, 1, {{Activity::work, 2}})};
+  const auto no_wall = efficiencies(threads, 0);
   expect_zero(no_wall.overall);
   expect_zero(no_wall.mpi);
-  EXPECT_EQ(efficiencies(threads, 0, 4).openmp, 0.0);
+  expect_zero(no_wall.additive.openmp);
+}
 
-  const std::vector<ThreadTimes> idle = {worker(0, 0, 0, {{Activity::idle, 4}})};
-  const Efficiencies no_work = efficiencies(idle, 1, 4);
-  expect_zero(no_work.overall);
-  expect_zero(no_work.mpi);
-  EXPECT_EQ(no_work.openmp, 0.0);
+TEST(CpuShare, CpuTimeOverTimeInItems) {
+  auto spin = worker(0, 0, 1, {{Activity::work, 4}});
+  spin.item_cpu_ns = 4 * kSecond;
+  spin.measured_item_ns = 4 * kSecond;
+  auto sleep = worker(0, 1, 1, {{Activity::work, 4}});
+  sleep.item_cpu_ns = kSecond / 200;
+  sleep.measured_item_ns = 2 * kSecond;  // only some of its items were measured: the share is of those
+  EXPECT_NEAR(cpu_share_of_items({spin}), 1.0, kTolerance);
+  EXPECT_NEAR(cpu_share_of_items({sleep}), 0.0025, kTolerance);
+  EXPECT_NEAR(cpu_share_of_items({spin, sleep}), 4.005 / 6, kTolerance);
+  EXPECT_LT(cpu_share_of_items({worker(0, 0, 0, {{Activity::idle, 1}})}), 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,9 @@ timeline::ThreadRow thread_row(int rank, int thread, std::uint64_t items,
   row.times.thread = thread;
   row.times.items = items;
   for (const auto& [kind, s] : seconds) row.times.ns[std::size_t(kind)] += std::int64_t(s * double(kSecond));
+  // Every item measured, on a CPU half of its time.
+  row.times.measured_item_ns = row.times.useful_ns();
+  row.times.item_cpu_ns = row.times.useful_ns() / 2;
   row.allowed_cpus = allowed_cpus;
   return row;
 }
@@ -109,10 +112,14 @@ TEST(Analyse, EfficienciesAreTheHandComputedOnes) {
   EXPECT_NEAR(r.efficiency.overall.load_balance, 0.65625, kTolerance);
   EXPECT_NEAR(r.efficiency.overall.communication, 0.8, kTolerance);
   EXPECT_NEAR(r.efficiency.overall.parallel, 0.525, kTolerance);
-  EXPECT_NEAR(r.efficiency.mpi.load_balance, 0.875, kTolerance);
-  EXPECT_NEAR(r.efficiency.mpi.communication, 0.8, kTolerance);
-  EXPECT_NEAR(r.efficiency.mpi.parallel, 0.7, kTolerance);
-  EXPECT_NEAR(r.efficiency.openmp, 0.75, kTolerance);
+  // No MPI call and every thread recorded over the whole 10 s: MPI 1, OpenMP the rest (POP).
+  EXPECT_NEAR(r.efficiency.mpi.load_balance, 1, kTolerance);
+  EXPECT_NEAR(r.efficiency.mpi.communication, 1, kTolerance);
+  EXPECT_NEAR(r.efficiency.mpi.parallel, 1, kTolerance);
+  EXPECT_NEAR(r.efficiency.openmp.parallel, 0.525, kTolerance);
+  // Additive OpenMP balance: 1 - mean(8 - 6, 6 - 4.5) / 10 = 0.825; the rest 0.525 - 0.825 + 1 = 0.7.
+  EXPECT_NEAR(r.efficiency.additive.openmp.load_balance, 0.825, kTolerance);
+  EXPECT_NEAR(r.efficiency.additive.openmp.communication, 0.7, kTolerance);
   EXPECT_NEAR(r.items_per_second, 8.5, kTolerance);  // 85 items in 10 s
   EXPECT_EQ(r.path, "in-memory.h5");
   EXPECT_EQ(r.hosts, (std::vector<std::string>{"node-a", "node-b"}));
@@ -202,9 +209,9 @@ TEST(Analyse, CoresAndMigrationsFromTheIntervals) {
 
   // The table of to_text shows them: rank 0 thread 0 was busy 80%, idle 15%, other (startup) 5%.
   const std::string text = to_text(r);
-  EXPECT_TRUE(contains(text, "    0      0      30  80.0%  15.0%   0.0%   0.0%   5.0%  2,3    2\n")) << text;
-  EXPECT_TRUE(contains(text, "    1      0      25  60.0%   0.0%  30.0%   0.0%  10.0%  0,5    1\n")) << text;
-  EXPECT_TRUE(contains(text, "    1      1      20  30.0%  60.0%   0.0%   0.0%  10.0%  -      0\n")) << text;
+  EXPECT_TRUE(contains(text, "    0      0      30  80.0%  50.0%  15.0%   0.0%    0.0%   0.0%   5.0%  2,3    2\n")) << text;
+  EXPECT_TRUE(contains(text, "    1      0      25  60.0%  50.0%   0.0%  30.0%    0.0%   0.0%  10.0%  0,5    1\n")) << text;
+  EXPECT_TRUE(contains(text, "    1      1      20  30.0%  50.0%  60.0%   0.0%    0.0%   0.0%  10.0%  -      0\n")) << text;
   EXPECT_TRUE(contains(text, "\nwarning: threads migrated between cores: 2 of 4 threads moved")) << text;
 }
 
@@ -308,7 +315,8 @@ TEST(Analyse, BindingCountsTheCpusOfTheWholeRank) {
 TEST(ToText, EfficiencyLineHasTheHandComputedNumbers) {
   const std::string text = to_text(analyse(clean_timeline()));
   EXPECT_TRUE(contains(text, "\nefficiency 0.525 = load balance 0.656 x communication 0.800\n")) << text;
-  EXPECT_TRUE(contains(text, "\n  hybrid   MPI 0.700 (load balance 0.875 x communication 0.800) x OpenMP 0.750\n"))
+  EXPECT_TRUE(contains(text, "\n  hybrid   MPI 1.000 (load balance 1.000 x communication 1.000) x OpenMP 0.525 (load balance 0.656 x "
+                                "communication 0.800)\n"))
       << text;
   EXPECT_TRUE(text.starts_with("run        in-memory.h5\n")) << text;
   EXPECT_TRUE(contains(text, "\nlayout     2 ranks x 2 threads = 4 workers on 2 nodes: node-a (1 rank), "
@@ -317,8 +325,9 @@ TEST(ToText, EfficiencyLineHasTheHandComputedNumbers) {
   EXPECT_TRUE(contains(text, "\nitems/s    8.5\n")) << text;
   EXPECT_TRUE(contains(text, "\nchecksum   0123456789abcdef (85 items)\n")) << text;
   EXPECT_TRUE(contains(text, "\nbusy share rank 0: 60.0% (40 items), rank 1: 45.0% (45 items)")) << text;
+  EXPECT_TRUE(contains(text, "\n  on a CPU 50.0% of the time in items (mostly waiting: I/O, a lock or a shared core)\n")) << text;
   // Without intervals: no cores, shown as "-".
-  EXPECT_TRUE(contains(text, "    0      1      10  40.0%  50.0%   0.0%  10.0%   0.0%  -      0\n")) << text;
+  EXPECT_TRUE(contains(text, "    0      1      10  40.0%  50.0%  50.0%   0.0%   10.0%   0.0%   0.0%  -      0\n")) << text;
   EXPECT_FALSE(contains(text, "warning")) << text;
 }
 
@@ -339,9 +348,11 @@ TEST(ToJson, CarriesTheNumbersSharesAndWarnings) {
   EXPECT_NEAR(j.at("efficiency").at("parallel").get<double>(), 0.525, kTolerance);
   EXPECT_NEAR(j.at("efficiency").at("load_balance").get<double>(), 0.65625, kTolerance);
   EXPECT_NEAR(j.at("efficiency").at("communication").get<double>(), 0.8, kTolerance);
-  EXPECT_NEAR(j.at("mpi_efficiency").at("parallel").get<double>(), 0.7, kTolerance);
-  EXPECT_NEAR(j.at("mpi_efficiency").at("load_balance").get<double>(), 0.875, kTolerance);
-  EXPECT_NEAR(j.at("openmp_efficiency").get<double>(), 0.75, kTolerance);
+  EXPECT_NEAR(j.at("mpi_efficiency").at("parallel").get<double>(), 1, kTolerance);
+  EXPECT_NEAR(j.at("mpi_efficiency").at("load_balance").get<double>(), 1, kTolerance);
+  EXPECT_NEAR(j.at("openmp_efficiency").at("parallel").get<double>(), 0.525, kTolerance);
+  EXPECT_NEAR(j.at("openmp_efficiency").at("load_balance").get<double>(), 0.65625, kTolerance);
+  EXPECT_NEAR(j.at("additive").at("openmp").at("load_balance").get<double>(), 0.825, kTolerance);
   const auto& threads = j.at("threads");
   ASSERT_EQ(threads.size(), 4u);
   EXPECT_EQ(threads[2].at("rank"), 1);

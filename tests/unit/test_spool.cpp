@@ -52,7 +52,7 @@ private:
 // A block whose intervals say which thread and which of its blocks they belong to.
 void fill(Block& block, int thread, std::uint64_t serial) {
   for (std::size_t i = 0; i < kBlockIntervals; ++i)
-    block.intervals[i] = {std::int64_t(i), std::int64_t(i) + 1, serial, std::uint64_t(thread), std::int32_t(i % 7),
+    block.intervals[i] = {std::int64_t(i), std::int64_t(i) + 1, serial, std::uint64_t(thread), -1, std::int32_t(i % 7),
                           Activity::work};
 }
 

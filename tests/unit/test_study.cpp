@@ -276,7 +276,7 @@ TEST_F(Launch, StopsAProgramThatOverrunsItsLimit) {
   EXPECT_TRUE(o.stopped);
   EXPECT_FALSE(o.requested);
   EXPECT_EQ(o.exit_code, 128 + SIGUSR1);
-  EXPECT_LT(o.seconds, 5);
+  EXPECT_LT(o.seconds, 20);  // it sleeps 30 s: ending well before proves it was stopped
 }
 
 // A stop request (Ctrl-C on hybridscope) is process-wide and cannot be taken back: in a child process.
@@ -286,7 +286,7 @@ TEST_F(Launch, ARequestedStopStopsTheProgramAndSaysSo) {
       {
         stop::request(SIGINT);
         const auto o = launch({{}, {"sleep", "30"}}, path, 60);
-        _exit(o.stopped && o.requested && o.exit_code == 128 + SIGUSR1 && o.seconds < 5 ? 0 : 3);
+        _exit(o.stopped && o.requested && o.exit_code == 128 + SIGUSR1 && o.seconds < 20 ? 0 : 3);
       },
       ::testing::ExitedWithCode(0), "");
 }
@@ -295,7 +295,7 @@ TEST_F(Launch, EscalatesToSigkillWhenTheStopSignalIsIgnored) {
   const auto o = launch({{}, {"sh", "-c", "trap '' USR1 TERM; sleep 30"}}, log("stubborn.log"), 0.1);
   EXPECT_TRUE(o.stopped);
   EXPECT_EQ(o.exit_code, 128 + SIGKILL);
-  EXPECT_LT(o.seconds, stop_grace_seconds() + 3);
+  EXPECT_LT(o.seconds, stop_grace_seconds() + 15);
 }
 
 // Dead or a zombie: what SIGKILL leaves until the parent reaps it.
@@ -315,7 +315,7 @@ TEST_F(Launch, KillsStubbornProcessesInGroupsOfTheirOwnAsMpiexecStartsRanks) {
   pid_t pid = 0;
   ASSERT_TRUE(in >> pid) << read(log("tree.log"));
   // SIGKILL is sent before launch returns; the kernel ends the process right after.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!ended(pid) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   EXPECT_TRUE(ended(pid)) << "process " << pid << " in its own group survived";
   if (!ended(pid)) ::kill(pid, SIGKILL);

@@ -128,3 +128,68 @@ TEST(ThreadLog, RealClockIntervalsAreGapFreeAcrossBlocksAndTotalsAddUp) {
 
 }  // namespace
 }  // namespace hybridscope::trace
+
+// ---------------------------------------------------------------------------------------------
+// CPU time per item (mark_cpu)
+
+namespace hybridscope::trace {
+namespace {
+
+// Burns CPU until this thread has used at least `ns` of it.
+void burn_cpu(std::int64_t ns) {
+  const std::int64_t until = thread_cpu_ns() + ns;
+  volatile std::uint64_t x = 1;
+  while (thread_cpu_ns() < until) x = x * 6364136223846793005ULL + 1;
+}
+
+TEST(ThreadLogCpu, AWorkIntervalCarriesTheThreadsCpuTimeAndOthersDoNot) {
+  TempDir dir;
+  Spool spool(std::size_t{1} << 20, 1, dir.path().string());
+  ThreadLog log(&spool, 0);
+  log.start(now_ns());
+  log.mark_cpu();
+  burn_cpu(5'000'000);
+  log.close(Activity::work, 0, 0);  // burned at least 5 ms of CPU
+  log.mark_cpu();
+  log.close(Activity::idle);        // marked, but not an item: not measured
+  log.close(Activity::handout);     // not marked
+  log.mark_cpu();
+  const std::int64_t before = thread_cpu_ns();
+  while (thread_cpu_ns() - before < 1'000'000) {}  // the previous item was long: this one is measured too
+  log.close(Activity::io, 0, 1);
+  spool.drain();
+  const auto iv = log.intervals();
+  ASSERT_EQ(iv.size(), 4u);
+  EXPECT_GE(iv[0].cpu_ns, 5'000'000);
+  EXPECT_LE(iv[0].cpu_ns, iv[0].end_ns - iv[0].begin_ns + 1'000'000);  // no more CPU than time (clock granularity)
+  EXPECT_EQ(iv[1].cpu_ns, -1);
+  EXPECT_EQ(iv[2].cpu_ns, -1);
+  EXPECT_GE(iv[3].cpu_ns, 1'000'000);
+  EXPECT_EQ(log.item_cpu_ns(), iv[0].cpu_ns + iv[3].cpu_ns);
+  EXPECT_EQ(log.measured_item_ns(), (iv[0].end_ns - iv[0].begin_ns) + (iv[3].end_ns - iv[3].begin_ns));
+}
+
+TEST(ThreadLogCpu, ShortItemsAreSampledOneInSixtyFour) {
+  ThreadLog log;  // totals only: the sampling is the same
+  log.start(now_ns());
+  // The first item is measured; after a short one, one in 64.
+  for (int i = 0; i < 1 + 128; ++i) {
+    log.mark_cpu();
+    log.close(Activity::work, 0, std::uint64_t(i));
+  }
+  const auto measured = log.measured_item_ns();
+  EXPECT_GT(measured, 0);
+  EXPECT_LT(measured, log.total_ns(Activity::work));
+  // A sleeping item is long and mostly off the CPU: the next one after it is measured in full.
+  log.mark_cpu();
+  const std::int64_t start = now_ns();
+  while (now_ns() - start < 300'000) {}  // 0.3 ms > the 0.25 ms threshold
+  log.close(Activity::work, 0, 999);
+  const auto before = log.measured_item_ns();
+  log.mark_cpu();
+  log.close(Activity::work, 0, 1000);
+  EXPECT_GT(log.measured_item_ns(), before) << "the item after a long one was not measured";
+}
+
+}  // namespace
+}  // namespace hybridscope::trace

@@ -46,7 +46,8 @@ TEST(CpuList, RoundTrips) {
 TEST(CpuList, RejectsWhatIsNotACpuList) {
   // hwloc alone reads "" as the empty set and "0-" as 0 to infinity; neither is a CPU list.
   for (const std::string text : {"", "abc", "x", "0-", "3-", "-", "1--2", "0x3", "+1", "1.5", " 1", "1 ", "1;2",
-                                 "0-3,8-", "cpu0", "\n"}) {
+                                 "0-3,8-", "cpu0", "\n", "3-1", "-1", "1,,2", ",1", "1,", "1-2,", "0-3-5",
+                                 "99999999999", "2147483648"}) {
     try {
       const auto cpus = parse_cpu_list(text);
       ADD_FAILURE() << "'" << text << "' parsed as " << format_cpu_list(cpus);

@@ -229,10 +229,17 @@ TEST(KernelValues, KnownAnswers) {
   thirty.n = 30;
   EXPECT_EQ(make_workload(thirty, burn_rate())->make_worker()->run(0, 5, log), 832040u);
 
-  // spin, sleep and gil return the item itself.
-  for (const auto kind : {WorkloadKind::spin, WorkloadKind::sleep, WorkloadKind::gil}) {
-    auto w = make_workload(small_config(kind, dir.path()), burn_rate())->make_worker();
-    EXPECT_EQ(w->run(0, 42, log), 42u) << to_string(kind);
+  // sleep returns the item itself; spin and gil a checkpoint of the chain they computed from it, so
+  // that the checksum proves the work was done and is the same in every run.
+  EXPECT_EQ(make_workload(small_config(WorkloadKind::sleep, dir.path()), burn_rate())->make_worker()->run(0, 42, log),
+            42u);
+  for (const auto kind : {WorkloadKind::spin, WorkloadKind::gil}) {
+    const auto config = small_config(kind, dir.path());
+    auto w = make_workload(config, burn_rate())->make_worker();
+    const auto iterations = static_cast<std::uint64_t>(std::llround(config.seconds * burn_rate()));
+    ASSERT_GT(iterations, kCheckpointSteps);
+    EXPECT_EQ(w->run(0, 42, log), burn(kCheckpointSteps, 42)) << to_string(kind);
+    EXPECT_NE(burn(kCheckpointSteps, 42), 42u);
   }
   // irregular returns the cost it burned, as bits, so a different draw changes the checksum.
   const WorkloadConfig irregular = small_config(WorkloadKind::irregular, dir.path());
@@ -277,7 +284,7 @@ TEST(KernelTiming, SleepAndSpinTakeTheirTime) {
       EXPECT_GE(elapsed, 0.004);  // a deadline on the steady clock: never shorter
     else
       EXPECT_GE(elapsed, 0.001) << "4 ms of spin finished in " << elapsed << " s";  // loose: turbo
-    EXPECT_LT(elapsed, 2.0) << to_string(kind);
+    EXPECT_LT(elapsed, 30.0) << to_string(kind);
   }
 }
 
@@ -591,7 +598,9 @@ TEST(GilWorkload, SlicesOfThreadsNeverOverlap) {
   };
   std::vector<Slice> slices;
   for (int t = 0; t < kThreads; ++t) {
-    EXPECT_EQ(values[t], (std::vector<std::uint64_t>{10u * t, 10u * t + 1, 10u * t + 2}));
+    EXPECT_EQ(values[t], (std::vector<std::uint64_t>{burn(kCheckpointSteps, 10u * t),
+                                                      burn(kCheckpointSteps, 10u * t + 1),
+                                                      burn(kCheckpointSteps, 10u * t + 2)}));
     const auto iv = logs[t].intervals();
     for (std::size_t i = 1; i < iv.size(); ++i) {
       ASSERT_EQ(iv[i].begin_ns, iv[i - 1].end_ns);

@@ -96,14 +96,16 @@ std::string scaling(const std::vector<Report>& runs, double top) {
 
 std::string compare_table(const std::vector<Report>& runs) {
   const auto& base = baseline(runs);
-  std::string out = fmt::format("{:<4} {:<24} {:>9} {:>7} {:>10} {:>8} {:>10} {:>10}  {}\n", "run", "layout",
-                                "workers", "wall s", "speedup", "eff.", "load bal.", "items/s", "file");
+  std::string out = fmt::format("{:<4} {:<24} {:>9} {:>7} {:>10} {:>8} {:>10} {:>6} {:>7} {:>10}  {}\n", "run",
+                                "layout", "workers", "wall s", "speedup", "eff.", "load bal.", "MPI", "OpenMP",
+                                "items/s", "file");
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& r = runs[i];
     const double speedup = r.summary.wall_seconds > 0 ? base.summary.wall_seconds / r.summary.wall_seconds : 0;
-    out += fmt::format("{:<4} {:<24} {:>9} {:>7.3f} {:>9.2f}x {:>8.3f} {:>10.3f} {:>10.1f}  {}{}\n", i + 1,
-                       label(r), r.facts.layout.workers(), r.summary.wall_seconds, speedup, r.efficiency.overall.parallel,
-                       r.efficiency.overall.load_balance, r.items_per_second, r.path,
+    const auto& e = r.efficiency;
+    out += fmt::format("{:<4} {:<24} {:>9} {:>7.3f} {:>9.2f}x {:>8.3f} {:>10.3f} {:>6.3f} {:>7.3f} {:>10.1f}  {}{}\n",
+                       i + 1, label(r), r.facts.layout.workers(), r.summary.wall_seconds, speedup, e.overall.parallel,
+                       e.overall.load_balance, e.mpi.parallel, e.openmp.parallel, r.items_per_second, r.path,
                        r.summary.complete ? "" : " (incomplete)");
   }
   std::set<std::uint64_t> checksums;
@@ -111,6 +113,7 @@ std::string compare_table(const std::vector<Report>& runs) {
     if (r.summary.complete) checksums.insert(r.summary.checksum);
   if (checksums.size() > 1)
     out += "note: the complete runs have different checksums: they ran different inputs\n";
+  out += "eff. = MPI x OpenMP (POP's hybrid parallel efficiency, docs/metrics.md)\n";
   out += fmt::format("speedup is against run {} ({} workers)\n",
                      &base - runs.data() + 1, base.facts.layout.workers());
   return out;

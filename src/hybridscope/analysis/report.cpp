@@ -16,6 +16,9 @@ namespace hybridscope::analysis {
 namespace {
 
 constexpr auto kWork = std::size_t(trace::Activity::work);
+// Items on a CPU at least this share of their time are CPU-bound; at most this share, mostly waiting.
+constexpr double kCpuBound = 0.9;
+constexpr double kWaiting = 0.5;
 
 std::string lane_name(int rank, int thread) { return fmt::format("rank {} thread {}", rank, thread); }
 
@@ -107,7 +110,8 @@ void warn_binding_and_oversubscription(const timeline::Timeline& t, Report& r) {
   }
   std::map<int, std::set<int>> rank_cpus;
   for (const auto& row : t.threads)
-    for (int c : topo::parse_cpu_list(row.allowed_cpus)) rank_cpus[row.times.rank].insert(c);
+    if (!row.allowed_cpus.empty())  // empty: the run could not read it
+      for (int c : topo::parse_cpu_list(row.allowed_cpus)) rank_cpus[row.times.rank].insert(c);
   for (const auto& [rank, cpus] : rank_cpus)
     if (!cpus.empty() && int(cpus.size()) < threads_per_rank)
       r.warnings.push_back(fmt::format(
@@ -143,7 +147,8 @@ Report analyse(const timeline::Timeline& t) {
   r.hosts = t.rank_hosts();
   const double wall = t.summary.wall_seconds;
   r.items_per_second = wall > 0 ? double(t.summary.items_done) / wall : 0;
-  r.efficiency = metrics::efficiencies(r.thread_times, t.facts.layout.threads, wall);
+  r.efficiency = metrics::efficiencies(r.thread_times, wall);
+  r.cpu_share = metrics::cpu_share_of_items(r.thread_times);
   std::map<int, std::string> host_of;
   for (const auto& row : t.ranks) host_of[row.rank] = row.host;
 
@@ -156,6 +161,7 @@ Report analyse(const timeline::Timeline& t) {
     s.items = row.times.items;
     for (std::size_t k = 0; k < trace::kActivityCount; ++k)
       s.share[k] = wall > 0 ? double(row.times.ns[k]) * 1e-9 / wall : 0;
+    s.cpu_share = metrics::cpu_share_of_items({row.times});
     r.threads.push_back(s);
     dropped += row.dropped_intervals;
   }
@@ -165,8 +171,9 @@ Report analyse(const timeline::Timeline& t) {
     r.warnings.push_back(fmt::format("the run is incomplete: {} ({} of {} items done)", t.summary.stop_reason,
                                      t.summary.items_done, t.facts.items_planned));
   if (dropped > 0)
-    r.warnings.push_back(fmt::format("{} intervals were dropped while recording; shares are exact, "
-                                     "cores and plots miss those intervals", dropped));
+    r.warnings.push_back(fmt::format("{} intervals were dropped while recording (the spool could not keep up, or "
+                                     "its file in $TMPDIR could not be written: the run's log says which); "
+                                     "shares are exact, cores and plots miss those intervals", dropped));
   warn_binding_and_oversubscription(t, r);
   warn_shared_cores(t, host_of, r);
   warn_migrations(r, r.warnings);
@@ -178,9 +185,20 @@ std::string to_text(const Report& r) {
   std::string out = report::format_summary(
       fmt::format("run        {}{}", r.path, r.summary.complete ? "" : "  (INCOMPLETE)"), r.facts, r.summary,
       r.thread_times, r.hosts);
-  out += fmt::format("\n  hybrid   MPI {:.3f} (load balance {:.3f} x communication {:.3f}) x OpenMP {:.3f}\n",
-                     e.mpi.parallel, e.mpi.load_balance, e.mpi.communication, e.openmp);
-  out += "\n rank thread   items   busy   idle   lock   comm  other  cores  migrations\n";
+  const auto split = [](const metrics::Efficiency& x) {
+    return fmt::format("{:.3f} (load balance {:.3f} x communication {:.3f})", x.parallel, x.load_balance,
+                       x.communication);
+  };
+  out += fmt::format("\n  hybrid   MPI {} x OpenMP {}\n", split(e.mpi), split(e.openmp));
+  out += fmt::format("  additive MPI {:.3f} + OpenMP {:.3f} - 1 (OpenMP: load balance {:.3f}, the rest {:.3f})\n",
+                     e.additive.mpi.parallel, e.additive.openmp.parallel, e.additive.openmp.load_balance,
+                     e.additive.openmp.communication);
+  if (r.cpu_share >= 0)
+    out += fmt::format("  on a CPU {:.1f}% of the time in items ({})\n", 100 * r.cpu_share,
+                       r.cpu_share >= kCpuBound  ? "CPU-bound"
+                       : r.cpu_share <= kWaiting ? "mostly waiting: I/O, a lock or a shared core"
+                                                 : "partly waiting");
+  out += "\n rank thread   items   busy    cpu   idle   lock handout    mpi  other  cores  migrations\n";
   for (const auto& t : r.threads) {
     const auto pct = [&](std::initializer_list<trace::Activity> kinds) {
       double s = 0;
@@ -190,9 +208,10 @@ std::string to_text(const Report& r) {
     std::string cores;
     for (int c : t.cores) cores += fmt::format("{}{}", cores.empty() ? "" : ",", c);
     using A = trace::Activity;
-    out += fmt::format("{:5} {:6} {:7} {:5.1f}% {:5.1f}% {:5.1f}% {:5.1f}% {:5.1f}%  {:<6} {}\n", t.rank,
-                       t.thread, t.items, pct({A::work, A::io}), pct({A::idle}), pct({A::lock_wait}),
-                       pct({A::handout}), pct({A::startup, A::shutdown, A::abandoned}),
+    const auto cpu = t.cpu_share < 0 ? std::string("     -") : fmt::format("{:5.1f}%", 100 * t.cpu_share);
+    out += fmt::format("{:5} {:6} {:7} {:5.1f}% {} {:5.1f}% {:5.1f}% {:6.1f}% {:5.1f}% {:5.1f}%  {:<6} {}\n", t.rank,
+                       t.thread, t.items, pct({A::work, A::io}), cpu, pct({A::idle}), pct({A::lock_wait}),
+                       pct({A::handout}), pct({A::mpi}), pct({A::startup, A::shutdown, A::abandoned}),
                        cores.empty() ? "-" : cores, t.migrations);
   }
   for (const auto& w : r.warnings) out += fmt::format("\nwarning: {}", w);
@@ -212,7 +231,8 @@ std::string to_json(const Report& r) {
     json shares;
     for (std::size_t k = 0; k < trace::kActivityCount; ++k) shares[trace::kActivityNames[k]] = t.share[k];
     threads.push_back({{"rank", t.rank}, {"thread", t.thread}, {"host", t.host}, {"items", t.items},
-                       {"shares", shares}, {"cores", t.cores}, {"migrations", t.migrations}});
+                       {"shares", shares}, {"cpu_share_of_items", t.cpu_share < 0 ? json() : json(t.cpu_share)},
+                       {"cores", t.cores}, {"migrations", t.migrations}});
   }
   json out = {{"file", r.path},
               {"complete", s.complete},
@@ -231,7 +251,10 @@ std::string to_json(const Report& r) {
               {"checksum", fmt::format("{:016x}", s.checksum)},
               {"efficiency", efficiency(r.efficiency.overall)},
               {"mpi_efficiency", efficiency(r.efficiency.mpi)},
-              {"openmp_efficiency", r.efficiency.openmp},
+              {"openmp_efficiency", efficiency(r.efficiency.openmp)},
+              {"additive", {{"mpi", efficiency(r.efficiency.additive.mpi)},
+                            {"openmp", efficiency(r.efficiency.additive.openmp)}}},
+              {"cpu_share_of_items", r.cpu_share < 0 ? json() : json(r.cpu_share)},
               {"threads", threads},
               {"warnings", r.warnings}};
   return out.dump(2);

@@ -14,6 +14,7 @@ struct ThreadStats {
   std::string host;
   std::uint64_t items = 0;
   double share[trace::kActivityCount] = {};  // of the run's wall time
+  double cpu_share = -1;                      // of its time in items, on a CPU; -1: no time in items
   std::vector<int> cores;                     // distinct cores it ran on
   std::uint64_t migrations = 0;               // core changes between consecutive intervals
 };
@@ -26,6 +27,7 @@ struct Report {
   std::vector<std::string> hosts;  // of each rank
   double items_per_second = 0;
   metrics::Efficiencies efficiency;
+  double cpu_share = -1;  // of all time in items, on a CPU (metrics::cpu_share_of_items)
   std::vector<ThreadStats> threads;
   std::vector<std::string> warnings;
 };

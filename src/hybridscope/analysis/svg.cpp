@@ -42,6 +42,7 @@ std::string_view colour(trace::Activity kind) {
     case trace::Activity::lock_wait: return "#d62728";
     case trace::Activity::shutdown: return "#808080";
     case trace::Activity::abandoned: return "#8c564b";
+    case trace::Activity::mpi: return "#9467bd";
   }
   return "#000000";
 }

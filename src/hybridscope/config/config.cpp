@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <functional>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <toml++/toml.h>
@@ -22,13 +23,15 @@ constexpr Names<Strategy, 4> kStrategies{{{Strategy::static_block, "static-block
                                           {Strategy::static_cyclic, "static-cyclic"},
                                           {Strategy::dynamic, "dynamic"},
                                           {Strategy::guided, "guided"}}};
-constexpr Names<WorkloadKind, 7> kKinds{{{WorkloadKind::fib, "fib"},
+constexpr Names<WorkloadKind, 9> kKinds{{{WorkloadKind::fib, "fib"},
                                          {WorkloadKind::spin, "spin"},
                                          {WorkloadKind::sleep, "sleep"},
                                          {WorkloadKind::file_io, "file_io"},
                                          {WorkloadKind::triad, "triad"},
                                          {WorkloadKind::gil, "gil"},
-                                         {WorkloadKind::irregular, "irregular"}}};
+                                         {WorkloadKind::irregular, "irregular"},
+                                         {WorkloadKind::plugin, "plugin"},
+                                         {WorkloadKind::python, "python"}}};
 constexpr Names<Distribution, 3> kDistributions{{{Distribution::lognormal, "lognormal"},
                                                  {Distribution::uniform, "uniform"},
                                                  {Distribution::bimodal, "bimodal"}}};
@@ -131,6 +134,19 @@ public:
     return *v;
   }
 
+  // A file path: a deck's relative to the deck's folder, --set's to the working directory. Made
+  // absolute, so that every rank (and the canonical TOML) means the same file.
+  std::string path() const {
+    const std::string v = string();
+    if (v.empty()) reject("a non-empty path");
+    const std::filesystem::path p(v);
+    if (p.is_absolute()) return p.lexically_normal().string();
+    std::error_code ignored;
+    std::filesystem::path base = std::filesystem::current_path(ignored);
+    if (origin_.rfind("--set ", 0) != 0) base = std::filesystem::absolute(std::filesystem::path(origin_).parent_path(), ignored);
+    return (base / p).lexically_normal().string();
+  }
+
   template <typename Enum, std::size_t N>
   Enum choice(const Names<Enum, N>& names) const {
     auto v = node_.value_exact<std::string>();
@@ -146,6 +162,25 @@ private:
   std::string origin_;
 };
 
+// A Python identifier or dotted name (ASCII only).
+bool is_dotted_name(std::string_view name) {
+  if (name.empty() || name.size() > 256) return false;
+  bool start = true;
+  for (const char ch : name) {
+    const bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+    const bool digit = ch >= '0' && ch <= '9';
+    if (ch == '.') {
+      if (start) return false;
+      start = true;
+    } else if (alpha || (digit && !start)) {
+      start = false;
+    } else {
+      return false;
+    }
+  }
+  return !start;
+}
+
 using Setter = std::function<void(const KeyReader&, RunConfig&)>;
 
 struct KeySpec {
@@ -160,7 +195,9 @@ const std::vector<KeySpec>& top_level_keys() {
       {"chunk", {}, [](const KeyReader& r, RunConfig& c) { c.chunk = r.integer(1, kMaxItems); }},
       {"strategy", {}, [](const KeyReader& r, RunConfig& c) { c.strategy = r.choice(kStrategies); }},
       {"threads", {},
-       [](const KeyReader& r, RunConfig& c) { c.threads = int(r.integer(1, kMaxThreads)); }},
+       [](const KeyReader& r, RunConfig& c) {
+         c.threads = int(r.integer(0, kMaxThreads, "(0: OMP_NUM_THREADS, else OpenMP's default)"));
+       }},
       {"counter", {}, [](const KeyReader& r, RunConfig& c) { c.counter = r.choice(kCounterModes); }},
   };
   return keys;
@@ -198,6 +235,24 @@ const std::vector<KeySpec>& workload_keys() {
       {"seed", {K::irregular},
        [](const KeyReader& r, RunConfig& c) {
          c.workload.seed = r.integer(0, std::numeric_limits<std::int64_t>::max());
+       }},
+      {"library", {K::plugin}, [](const KeyReader& r, RunConfig& c) { c.workload.library = r.path(); }},
+      {"args", {K::plugin},
+       [](const KeyReader& r, RunConfig& c) {
+         c.workload.args = r.string();
+         if (c.workload.args.find('\0') != std::string::npos) r.reject("a string without NUL characters");
+       }},
+      {"file", {K::python}, [](const KeyReader& r, RunConfig& c) { c.workload.file = r.path(); }},
+      {"module", {K::python},
+       [](const KeyReader& r, RunConfig& c) {
+         c.workload.module = r.string();
+         if (!is_dotted_name(c.workload.module)) r.reject("a Python module name such as mypackage.kernels");
+       }},
+      {"function", {K::python},
+       [](const KeyReader& r, RunConfig& c) {
+         c.workload.function = r.string();
+         if (!is_dotted_name(c.workload.function) || c.workload.function.find('.') != std::string::npos)
+           r.reject("a Python function name such as work");
        }},
   };
   return keys;
@@ -365,6 +420,15 @@ RunConfig parse_config(std::string_view toml_text, std::string_view origin,
                                    accepted_keys(top_level_keys(), "", std::nullopt)));
     spec->set(KeyReader(node, key, key_origin), config);
   }
+  const auto& w = config.workload;
+  if (w.kind == WorkloadKind::plugin && w.library.empty())
+    throw InputError(fmt::format("{}: key 'workload.library' is missing: workload \"plugin\" needs it (accepted: "
+                                 "the path of a shared library built against include/hybridscope/kernel.h)",
+                                 origin_of(origins, "workload.kind", origin)));
+  if (w.kind == WorkloadKind::python && w.file.empty() == w.module.empty())
+    throw InputError(fmt::format("{}: keys 'workload.file' and 'workload.module': workload \"python\" needs exactly "
+                                 "one of them (accepted: file = \"PATH.py\" or module = \"NAME\")",
+                                 origin_of(origins, w.file.empty() ? "workload.kind" : "workload.module", origin)));
   if (config.chunk > config.items)
     throw InputError(fmt::format("{}: key 'chunk' = {}: accepted: an integer in [1, items = {}]",
                                  origin_of(origins, "chunk", origin), config.chunk, config.items));
@@ -396,6 +460,15 @@ std::string to_toml(const RunConfig& c) {
                          "long_fraction = {:.17g}\nlong_ratio = {:.17g}\n", w.seconds,
                          to_string(w.distribution), w.seed, w.sigma, w.long_fraction, w.long_ratio);
       break;
+    case WorkloadKind::plugin:
+      out += fmt::format("library = {}\n", render(toml::value<std::string>(w.library)));
+      if (!w.args.empty()) out += fmt::format("args = {}\n", render(toml::value<std::string>(w.args)));
+      break;
+    case WorkloadKind::python:
+      if (!w.file.empty()) out += fmt::format("file = {}\n", render(toml::value<std::string>(w.file)));
+      if (!w.module.empty()) out += fmt::format("module = {}\n", render(toml::value<std::string>(w.module)));
+      out += fmt::format("function = {}\n", render(toml::value<std::string>(w.function)));
+      break;
   }
   return out;
 }
@@ -417,6 +490,11 @@ std::string describe(const WorkloadConfig& w) {
       return fmt::format("irregular {} mean {} s{}, seed {}", to_string(w.distribution), w.seconds,
                          shape, w.seed);
     }
+    case WorkloadKind::plugin:
+      return w.args.empty() ? fmt::format("plugin {}", w.library)
+                            : fmt::format("plugin {} args \"{}\"", w.library, w.args);
+    case WorkloadKind::python:
+      return fmt::format("python {}:{}", w.file.empty() ? w.module : w.file, w.function);
   }
   return "?";
 }

@@ -10,7 +10,7 @@
 namespace hybridscope {
 
 enum class Strategy { static_block, static_cyclic, dynamic, guided };
-enum class WorkloadKind { fib, spin, sleep, file_io, triad, gil, irregular };
+enum class WorkloadKind { fib, spin, sleep, file_io, triad, gil, irregular, plugin, python };
 enum class Distribution { lognormal, uniform, bimodal };
 // Where the dynamic/guided chunk counter lives: node shared memory, MPI RMA, or chosen by layout.
 enum class CounterMode { automatic, shared, rma };
@@ -33,6 +33,13 @@ struct WorkloadConfig {
   double long_fraction = 0.1;         // irregular bimodal: share of long items
   double long_ratio = 10.0;           // irregular bimodal: long item cost / short item cost
   std::uint64_t seed = 1;             // irregular: seed of the item-cost draw
+  // plugin and python (docs/kernels.md). Paths are absolute once parsed: a deck's relative to its
+  // folder, --set's relative to the working directory.
+  std::string library;                // plugin: the shared library
+  std::string args;                   // plugin: passed to the kernel as context->args
+  std::string file;                   // python: a .py file, or
+  std::string module;                 // python: an importable module name
+  std::string function = "work";      // python: the function called as function(item)
 };
 
 struct RunConfig {

@@ -76,7 +76,7 @@ private:
     }
     if (done_ || stop_.load(std::memory_order_relaxed)) return false;
     const auto index = source_.next();
-    log.close(source_.communicates() ? trace::Activity::handout : trace::Activity::idle);
+    log.close(source_.fetch_activity());
     if (!index) {
       done_ = true;
       return false;

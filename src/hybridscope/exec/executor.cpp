@@ -30,12 +30,17 @@ void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::T
   const auto activity = workload.activity();
   Claim claim{};
   while (dispenser.next(claim, log)) {
+    log.mark_cpu();
     std::uint64_t value = 0;
     try {
       value = worker->run(claim.chunk, claim.item, log);
     } catch (const workloads::Abandoned&) {
       log.close(trace::Activity::abandoned, claim.chunk, claim.item);
       return;
+    } catch (...) {
+      // A failed item did not finish either; the failure itself goes up to the executor.
+      log.close(trace::Activity::abandoned, claim.chunk, claim.item);
+      throw;
     }
     tally.checksum += workloads::item_checksum(claim.item, value);
     ++tally.items;

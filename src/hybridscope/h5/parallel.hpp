@@ -24,6 +24,9 @@ public:
   void set_attribute(const std::string& name, std::int64_t value);
   void set_attribute(const std::string& name, double value);
 
+  // Writes what HDF5 holds and has MPI-IO sync the file to storage (MPI_File_sync), so that a
+  // write the storage refuses late (quota, NFS write-back) is reported here.
+  void flush_to_storage();
   void close(std::string_view what);
   // Forgets the file without closing it (for an error path that ends the process).
   void release() noexcept { file_.release(); }

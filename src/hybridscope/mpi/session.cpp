@@ -59,14 +59,18 @@ std::string bcast_string(MPI_Comm comm, const std::string& value, int root) {
   return out;
 }
 
-void raise_if_any_failed(MPI_Comm comm, const std::string& local_failure, int exit_code) {
-  const int me = rank(comm);
-  int first = local_failure.empty() ? INT_MAX : me;
+std::string first_failure(MPI_Comm comm, const std::string& local_failure) {
+  int first = local_failure.empty() ? INT_MAX : rank(comm);
   MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == INT_MAX) return;
+  if (first == INT_MAX) return {};
+  const auto message = bcast_string(comm, local_failure, first);
+  return size(comm) > 1 ? fmt::format("rank {}: {}", first, message) : message;
+}
+
+void raise_if_any_failed(MPI_Comm comm, const std::string& local_failure, int exit_code) {
+  const auto message = first_failure(comm, local_failure);
+  if (message.empty()) return;
   MPI_Allreduce(MPI_IN_PLACE, &exit_code, 1, MPI_INT, MPI_MAX, comm);
-  auto message = bcast_string(comm, local_failure, first);
-  if (size(comm) > 1) message = fmt::format("rank {}: {}", first, message);
   throw_error(message, exit_code);
 }
 

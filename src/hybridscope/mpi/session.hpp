@@ -33,6 +33,10 @@ int size(MPI_Comm comm);
 // Broadcasts a string of any length from root.
 std::string bcast_string(MPI_Comm comm, const std::string& value, int root);
 
+// The message of the lowest rank with a non-empty `local_failure` (prefixed with that rank when comm
+// has more than one), or "" when no rank failed. Collective.
+std::string first_failure(MPI_Comm comm, const std::string& local_failure);
+
 // Throws InputError for ExitCode::bad_input, else Error with that exit code.
 [[noreturn]] void throw_error(const std::string& message, int exit_code);
 

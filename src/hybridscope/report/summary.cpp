@@ -42,7 +42,7 @@ std::string host_summary(const std::vector<std::string>& hosts) {
 std::string format_summary(const std::string& first_line, const timeline::RunFacts& f,
                            const timeline::RunSummary& s, const std::vector<metrics::ThreadTimes>& threads,
                            const std::vector<std::string>& hosts) {
-  const auto e = metrics::efficiencies(threads, f.layout.threads, s.wall_seconds).overall;
+  const auto e = metrics::efficiencies(threads, s.wall_seconds).overall;
   std::string out = first_line + "\n";
   out += fmt::format("layout     {} = {} workers on {} node{}: {}\n", describe(f.layout), f.layout.workers(),
                      f.nodes, f.nodes == 1 ? "" : "s", host_summary(hosts));

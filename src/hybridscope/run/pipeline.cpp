@@ -76,6 +76,7 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
   timeline::write(comm, output.partial, result.facts, result.summary, result.rank, result.recording);
   timeline::publish(comm, output, request.force);
   report_timeline(comm, result, output.path, MPI_Wtime() - write_start);
+  if (!result.failure.empty()) throw Error(result.failure);
   return result.stop_signal ? 128 + result.stop_signal : 0;
 }
 

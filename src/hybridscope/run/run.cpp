@@ -33,7 +33,8 @@ bool burns_cpu(WorkloadKind kind) {
 
 std::unique_ptr<workloads::Workload> set_up_workload(MPI_Comm comm, const WorkloadConfig& config) {
   const double rate = burns_cpu(config.kind) ? workloads::agree_burn_rate(comm) : 0.0;
-  return mpi::on_every_rank(comm, [&] { return workloads::make_workload(config, rate); });
+  const workloads::RankPosition where{mpi::rank(comm), mpi::size(comm)};
+  return mpi::on_every_rank(comm, [&] { return workloads::make_workload(config, rate, where); });
 }
 
 std::unique_ptr<sched::ChunkSource> make_source(MPI_Comm comm, const RunConfig& config, const sched::ChunkPlan& plan,
@@ -81,11 +82,14 @@ std::vector<timeline::ThreadRow> thread_rows(int rank, const exec::RankExecution
     row.times.thread = static_cast<int>(t);
     row.times.items = tally.items;
     for (std::size_t k = 0; k < trace::kActivityCount; ++k) row.times.ns[k] = log.total_ns(trace::Activity(k));
+    row.times.item_cpu_ns = log.item_cpu_ns();
+    row.times.measured_item_ns = log.measured_item_ns();
     row.os_thread_id = tally.os_thread_id;
     row.allowed_cpus = tally.allowed_cpus;
     row.openmp_place = tally.openmp_place;
     row.intervals = log.recorded();
-    row.dropped_intervals = log.dropped();
+    // Dropped without a free block, or lost with a block the spool file could not take.
+    row.dropped_intervals = log.dropped() + (recording.spool ? recording.spool->lost(static_cast<int>(t)) : 0);
   }
   return rows;
 }
@@ -100,8 +104,9 @@ std::vector<metrics::ThreadTimes> gather_thread_times(MPI_Comm comm, const std::
   return all;
 }
 
-std::string stop_reason(const timeline::RunSummary& s, int stop_signal, std::uint64_t planned) {
-  if (stop_signal) return fmt::format("stopped by {}", stop::signal_name(stop_signal));
+std::string stop_reason(const timeline::RunSummary& s, const RunResult& r, std::uint64_t planned) {
+  if (!r.failure.empty()) return fmt::format("failed: {}", r.failure);
+  if (r.stop_signal) return fmt::format("stopped by {}", stop::signal_name(r.stop_signal));
   return s.complete ? std::string{} : fmt::format("{} of {} items done", s.items_done, planned);
 }
 
@@ -138,7 +143,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
     execution = exec::execute(dispenser, *workload, rec.logs);
   }
   if (rec.spool) rec.spool->drain();
-  mpi::raise_if_any_failed(comm, execution.failure);
+  // A failed item stops the run like a signal does: what ran is still summed up and written.
+  result.failure = mpi::first_failure(comm, execution.failure);
   rec.begin_ns = execution.begin_ns;
   rec.end_ns = execution.end_ns;
 
@@ -162,8 +168,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   s.items_done = total[0];
   s.checksum = total[1];
   s.wall_seconds = double(span[1] - rec.origin_ns) * 1e-9;
-  s.complete = result.stop_signal == 0 && s.items_done == config.items;
-  s.stop_reason = stop_reason(s, result.stop_signal, config.items);
+  s.complete = result.failure.empty() && result.stop_signal == 0 && s.items_done == config.items;
+  s.stop_reason = stop_reason(s, result, config.items);
 
   auto& f = result.facts;
   f.producer = fmt::format("hybridscope {}", kVersion);

@@ -30,6 +30,7 @@ struct RunResult {
   std::vector<metrics::ThreadTimes> threads;  // every thread of every rank, in rank order
   std::vector<std::string> hosts;             // host of each rank
   int stop_signal = 0;                        // a signal that cut the hand-out short on any rank, or 0
+  std::string failure;                        // an item that failed on any rank ("rank N: ..."), or empty
   timeline::RankFacts rank;                   // this rank's rows
   trace::Recording recording;                 // this rank's intervals and clock
 };

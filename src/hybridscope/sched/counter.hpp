@@ -31,6 +31,8 @@ public:
   // Atomically adds `delta` and returns the previous value. Called by one thread of a rank at a time.
   virtual std::uint64_t fetch_add(std::uint64_t delta) = 0;
   virtual std::string_view name() const = 0;
+  // Whether fetch_add is an MPI call (POP counts its time as MPI's, not the threads').
+  virtual bool in_mpi() const = 0;
 };
 
 // Collective over comm (which must lie on one node).
@@ -40,6 +42,7 @@ public:
   ~SharedCounter() override;
   std::uint64_t fetch_add(std::uint64_t delta) override;
   std::string_view name() const override { return "node shared memory"; }
+  bool in_mpi() const override { return false; }
 
 private:
   void* mapping_ = nullptr;
@@ -54,6 +57,7 @@ public:
   ~RmaCounter() override;
   std::uint64_t fetch_add(std::uint64_t delta) override;
   std::string_view name() const override { return "MPI RMA on rank 0"; }
+  bool in_mpi() const override { return true; }
 
 private:
   void drive_progress();

@@ -7,6 +7,7 @@
 
 #include "hybridscope/sched/counter.hpp"
 #include "hybridscope/sched/plan.hpp"
+#include "hybridscope/trace/interval.hpp"
 
 namespace hybridscope::sched {
 
@@ -17,8 +18,8 @@ public:
   virtual std::optional<std::uint64_t> next() = 0;
   // Stops handing out chunks, to this rank and, where chunks are shared, to all ranks.
   virtual void cancel() = 0;
-  // Whether next() talks to other ranks (its time is then communication, not idling).
-  virtual bool communicates() const = 0;
+  // What the time in next() is: idle (static shares), the shared-memory hand-out, or an MPI call.
+  virtual trace::Activity fetch_activity() const = 0;
   // How chunks reach this rank, for the summary.
   virtual std::string describe() const = 0;
 };
@@ -31,7 +32,7 @@ public:
     return cancelled_ ? std::nullopt : assignment_.next();
   }
   void cancel() override { cancelled_ = true; }
-  bool communicates() const override { return false; }
+  trace::Activity fetch_activity() const override { return trace::Activity::idle; }
   std::string describe() const override { return "static, no communication"; }
 
 private:
@@ -49,7 +50,9 @@ public:
   }
   // Pushing the counter past the end makes every rank's next fetch come back empty.
   void cancel() override { counter_->fetch_add(chunks_); }
-  bool communicates() const override { return true; }
+  trace::Activity fetch_activity() const override {
+    return counter_->in_mpi() ? trace::Activity::mpi : trace::Activity::handout;
+  }
   std::string describe() const override { return std::string(counter_->name()); }
 
 private:

@@ -59,9 +59,11 @@ std::vector<Trial> run_trials(const Setup& setup, const std::vector<Configuratio
 }
 
 std::string evidence(const analysis::Report& r) {
+  const auto& e = r.efficiency;
   return fmt::format("{:.1f} items/s, wall {:.3f} s, efficiency {:.3f} = load balance {:.3f} x communication "
-                     "{:.3f}{}", r.items_per_second, r.summary.wall_seconds, r.efficiency.overall.parallel,
-                     r.efficiency.overall.load_balance, r.efficiency.overall.communication,
+                     "{:.3f} = MPI {:.3f} x OpenMP {:.3f}{}", r.items_per_second, r.summary.wall_seconds,
+                     e.overall.parallel, e.overall.load_balance, e.overall.communication, e.mpi.parallel,
+                     e.openmp.parallel,
                      r.summary.complete ? "" : fmt::format(" ({} of {} items: stopped before its end)",
                                                         r.summary.items_done, r.facts.items_planned));
 }

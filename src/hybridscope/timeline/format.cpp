@@ -18,14 +18,15 @@ std::span<const Field> all_fields() {
         ranks::clock_offset_start_ns, ranks::clock_offset_end_ns, ranks::clock_round_trip_start_ns,
         ranks::clock_round_trip_end_ns,
         threads::rank, threads::thread, threads::os_thread_id, threads::allowed_cpus, threads::openmp_place,
-        threads::items, threads::intervals, threads::dropped_intervals};
+        threads::items, threads::intervals, threads::dropped_intervals, threads::item_cpu_ns,
+        threads::measured_item_ns};
     out.insert(out.end(), threads::kind_ns.begin(), threads::kind_ns.end());
     out.insert(out.end(), {hosts::host, hosts::ranks, hosts::packages, hosts::cores, hosts::pus, hosts::numa_nodes,
                            clock_samples::rank, clock_samples::phase, clock_samples::local_send_ns,
                            clock_samples::root_ns, clock_samples::local_recv_ns,
                            environment::name, environment::value,
                            intervals::rank, intervals::thread, intervals::kind, intervals::cpu, intervals::chunk,
-                           intervals::item, intervals::begin_ns, intervals::end_ns});
+                           intervals::item, intervals::cpu_ns, intervals::begin_ns, intervals::end_ns});
     return out;
   }();
   return fields;

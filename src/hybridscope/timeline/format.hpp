@@ -14,7 +14,7 @@
 namespace hybridscope::timeline {
 
 // Changes whenever a name, type or meaning below does.
-inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 // How a field is stored. `kind` is the 8-bit enum of trace::Activity, named by kActivityNames.
 enum class Type { i16, i32, i64, u8, u16, u32, u64, f64, text, kind };
@@ -61,6 +61,7 @@ inline constexpr Field kind{"intervals", "kind", Type::kind};
 inline constexpr Field cpu{"intervals", "cpu", Type::i16};
 inline constexpr Field chunk{"intervals", "chunk", Type::i64};
 inline constexpr Field item{"intervals", "item", Type::i64};
+inline constexpr Field cpu_ns{"intervals", "cpu_ns", Type::i64, "ns"};
 inline constexpr Field begin_ns{"intervals", "begin_ns", Type::i64, "ns"};
 inline constexpr Field end_ns{"intervals", "end_ns", Type::i64, "ns"};
 }  // namespace intervals
@@ -74,10 +75,12 @@ inline constexpr Field openmp_place{"threads", "openmp_place", Type::text};
 inline constexpr Field items{"threads", "items", Type::u64};
 inline constexpr Field intervals{"threads", "intervals", Type::u64};
 inline constexpr Field dropped_intervals{"threads", "dropped_intervals", Type::u64};
+inline constexpr Field item_cpu_ns{"threads", "item_cpu_ns", Type::i64, "ns"};
+inline constexpr Field measured_item_ns{"threads", "measured_item_ns", Type::i64, "ns"};
 // Time per activity kind: "<kind>_ns" for every name of trace::kActivityNames.
 inline constexpr std::array<Field, trace::kActivityCount> kind_ns = [] {
-  constexpr std::string_view names[] = {"startup_ns", "work_ns",      "io_ns",       "idle_ns",
-                                        "handout_ns", "lock_wait_ns", "shutdown_ns", "abandoned_ns"};
+  constexpr std::string_view names[] = {"startup_ns",  "work_ns",      "io_ns",  "idle_ns", "handout_ns",
+                                        "lock_wait_ns", "shutdown_ns", "abandoned_ns", "mpi_ns"};
   static_assert(std::size(names) == trace::kActivityCount);
   std::array<Field, trace::kActivityCount> out{};
   for (std::size_t k = 0; k < out.size(); ++k) {

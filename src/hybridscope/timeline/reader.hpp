@@ -16,7 +16,7 @@ struct Intervals {
   std::vector<std::uint8_t> kind;
   std::vector<std::int16_t> cpu;
   std::vector<std::int64_t> begin_ns, end_ns;
-  std::vector<std::int64_t> chunk, item;  // only when asked for
+  std::vector<std::int64_t> chunk, item, cpu_ns;  // only when asked for
   std::size_t size() const { return rank.size(); }
 };
 
@@ -45,7 +45,10 @@ struct Timeline {
 
 enum class Load { summary, intervals, intervals_with_items };
 
-// Throws InputError naming the file when it cannot be read or is not a hybridscope timeline.
+// Throws InputError naming the file, in one line, when it cannot be read, is not a hybridscope
+// timeline, or contradicts itself ("damaged timeline: ..."): no size read from the file is trusted
+// with memory, and the tables are checked against each other (reader.cpp lists the checks).
+// Load::summary skips /intervals (only their row counts are checked).
 Timeline load(const std::string& path, Load what);
 
 }  // namespace hybridscope::timeline

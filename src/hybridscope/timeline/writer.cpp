@@ -130,6 +130,8 @@ void write_threads(h5::ParallelFile& file, const std::vector<ThreadRow>& rows) {
   put(table, threads::items, column_of(rows, [](auto& r) { return r.times.items; }));
   put(table, threads::intervals, column_of(rows, [](auto& r) { return r.intervals; }));
   put(table, threads::dropped_intervals, column_of(rows, [](auto& r) { return r.dropped_intervals; }));
+  put(table, threads::item_cpu_ns, column_of(rows, [](auto& r) { return r.times.item_cpu_ns; }));
+  put(table, threads::measured_item_ns, column_of(rows, [](auto& r) { return r.times.measured_item_ns; }));
   for (std::size_t k = 0; k < trace::kActivityCount; ++k)
     put(table, threads::kind_ns[k], column_of(rows, [k](auto& r) { return r.times.ns[k]; }));
 }
@@ -171,15 +173,15 @@ struct IntervalColumns {
   std::vector<std::uint16_t> thread;
   std::vector<std::uint8_t> kind;
   std::vector<std::int16_t> cpu;
-  std::vector<std::int64_t> chunk, item, begin, end;
+  std::vector<std::int64_t> chunk, item, cpu_ns, begin, end;
   explicit IntervalColumns(std::size_t rows) {
     rank.reserve(rows), thread.reserve(rows), kind.reserve(rows), cpu.reserve(rows);
-    chunk.reserve(rows), item.reserve(rows), begin.reserve(rows), end.reserve(rows);
+    chunk.reserve(rows), item.reserve(rows), cpu_ns.reserve(rows), begin.reserve(rows), end.reserve(rows);
   }
   std::size_t size() const { return rank.size(); }
   void clear() {
     rank.clear(), thread.clear(), kind.clear(), cpu.clear();
-    chunk.clear(), item.clear(), begin.clear(), end.clear();
+    chunk.clear(), item.clear(), cpu_ns.clear(), begin.clear(), end.clear();
   }
 };
 
@@ -195,6 +197,7 @@ void write_intervals(h5::ParallelFile& file, int rank, const trace::Recording& r
       add<std::int16_t>(table, intervals::cpu),
       add<std::int64_t>(table, intervals::chunk),
       add<std::int64_t>(table, intervals::item),
+      add<std::int64_t>(table, intervals::cpu_ns),
       add<std::int64_t>(table, intervals::begin_ns),
       add<std::int64_t>(table, intervals::end_ns)};
 
@@ -205,7 +208,7 @@ void write_intervals(h5::ParallelFile& file, int rank, const trace::Recording& r
   const auto flush = [&] {
     const auto n = c.size();
     const void* data[] = {c.rank.data(), c.thread.data(), c.kind.data(), c.cpu.data(),
-                          c.chunk.data(), c.item.data(), c.begin.data(), c.end.data()};
+                          c.chunk.data(), c.item.data(), c.cpu_ns.data(), c.begin.data(), c.end.data()};
     for (std::size_t i = 0; i < std::size(columns); ++i) table.write(columns[i], written, n, data[i]);
     written += n;
     ++done_batches;
@@ -220,6 +223,7 @@ void write_intervals(h5::ParallelFile& file, int rank, const trace::Recording& r
         c.cpu.push_back(static_cast<std::int16_t>(p[i].cpu));
         c.chunk.push_back(or_minus_one(p[i].chunk));
         c.item.push_back(or_minus_one(p[i].item));
+        c.cpu_ns.push_back(p[i].cpu_ns);
         c.begin.push_back(r.run_time(p[i].begin_ns));
         c.end.push_back(r.run_time(p[i].end_ns));
         if (c.size() == kBatchRows) flush();
@@ -256,7 +260,6 @@ void write(MPI_Comm comm, const std::string& path, const RunFacts& facts, const 
   h5::ParallelFile file(path, comm);
   hold_for_tests();
   try {
-    write_root_attributes(file, facts, summary);
     write_input(file, facts.input);
     write_ranks(file, rank.rank);
     write_threads(file, rank.threads);
@@ -264,6 +267,9 @@ void write(MPI_Comm comm, const std::string& path, const RunFacts& facts, const 
     write_clock(file, recording.clock_samples);
     write_environment(file, rank.environment);
     write_intervals(file, rank.rank.rank, recording);
+    // Last, so that a file cut short in the write (a rank killed) has no `complete` to claim.
+    write_root_attributes(file, facts, summary);
+    file.flush_to_storage();
     file.close(fmt::format("close '{}'", path));
   } catch (const std::exception& e) {
     abandon(comm, path, file, e.what());

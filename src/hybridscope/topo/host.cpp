@@ -52,13 +52,35 @@ std::string to_list(hwloc_const_bitmap_t set) {
 }
 }  // namespace
 
+namespace {
+// "N" or "N-M" with N <= M, N and M below kMaxCpu, joined by single commas: what Linux and hwloc
+// print. hwloc's own parser is lenient (it reads "3-1" as empty and "1,,2" as {1, 2}).
+constexpr long kMaxCpu = 1L << 20;
+
+bool is_cpu_list(const std::string& text) {
+  std::size_t at = 0;
+  const auto number = [&](long& value) {
+    const std::size_t start = at;
+    value = 0;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9' && at - start < 8) value = value * 10 + (text[at++] - '0');
+    return at > start && value < kMaxCpu && (at == text.size() || text[at] == ',' || text[at] == '-');
+  };
+  do {
+    long lo = 0, hi = 0;
+    if (!number(lo)) return false;
+    if (at < text.size() && text[at] == '-') {
+      ++at;
+      if (!number(hi) || hi < lo) return false;
+    }
+  } while (at < text.size() && text[at++] == ',' && at < text.size());
+  return at == text.size() && text.back() != ',';
+}
+}  // namespace
+
 std::vector<int> parse_cpu_list(const std::string& text) {
   auto set = new_bitmap();
-  // hwloc reads "" as the empty set, and "0-" (to infinity) as a list; neither is a CPU list here.
-  const bool valid = !text.empty() && text.back() != '-' &&
-                     text.find_first_not_of("0123456789,-") == std::string::npos &&
-                     hwloc_bitmap_list_sscanf(set.get(), text.c_str()) == 0 && hwloc_bitmap_weight(set.get()) >= 0;
-  if (!valid) throw InputError(fmt::format("CPU list '{}' (accepted: CPU numbers and ranges, e.g. 0-3,8)", text));
+  if (!is_cpu_list(text) || hwloc_bitmap_list_sscanf(set.get(), text.c_str()) != 0)
+    throw InputError(fmt::format("CPU list '{}' (accepted: CPU numbers and ranges, e.g. 0-3,8)", text));
   std::vector<int> cpus;
   for (int cpu = hwloc_bitmap_first(set.get()); cpu >= 0; cpu = hwloc_bitmap_next(set.get(), cpu)) cpus.push_back(cpu);
   return cpus;
@@ -66,7 +88,8 @@ std::vector<int> parse_cpu_list(const std::string& text) {
 
 std::string format_cpu_list(const std::vector<int>& cpus) {
   auto set = new_bitmap();
-  for (int cpu : cpus) hwloc_bitmap_set(set.get(), static_cast<unsigned>(cpu));
+  for (int cpu : cpus)
+    if (cpu >= 0) hwloc_bitmap_set(set.get(), static_cast<unsigned>(cpu));
   return to_list(set.get());
 }
 

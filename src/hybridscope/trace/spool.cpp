@@ -40,7 +40,7 @@ bool write_all(int fd, const void* data, std::size_t bytes, std::uint64_t offset
 }  // namespace
 
 Spool::Spool(std::size_t memory_bytes, int threads, const std::string& dir)
-    : fd_(open_scratch_file(dir)), offsets_(threads) {
+    : fd_(open_scratch_file(dir)), offsets_(threads), lost_per_thread_(threads, 0) {
   const std::size_t count = std::max<std::size_t>(2 * threads, memory_bytes / sizeof(Block));
   storage_.reserve(count);
   free_.reserve(count);
@@ -96,6 +96,7 @@ void Spool::write_blocks() {
       file_end_ += sizeof(Block);
     } else {
       lost_ += kBlockIntervals;
+      lost_per_thread_[next.thread] += kBlockIntervals;
       if (failure_.empty()) failure_ = fmt::format("timeline spool file: {}", std::strerror(error));
     }
     free_.push_back(next.block);

@@ -43,8 +43,9 @@ public:
   // Visits `thread`'s spooled intervals in the order they were recorded, in pieces.
   void for_each_spooled(int thread, const std::function<void(const Interval*, std::size_t)>& visit) const;
   std::uint64_t spooled(int thread) const;
-  // Intervals lost because the scratch file could not take them, and why.
+  // Intervals lost because the scratch file could not take them (in all, or of one thread), and why.
   std::uint64_t lost() const { return lost_; }
+  std::uint64_t lost(int thread) const { return lost_per_thread_[thread]; }
   const std::string& failure() const { return failure_; }
   std::size_t blocks() const { return storage_.size(); }
 
@@ -67,6 +68,7 @@ private:
   std::uint64_t file_end_ = 0;
   std::vector<std::vector<std::uint64_t>> offsets_;  // per thread: file offsets of its blocks
   std::uint64_t lost_ = 0;
+  std::vector<std::uint64_t> lost_per_thread_;
   std::string failure_;
   std::thread writer_;
 };

@@ -18,6 +18,7 @@
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/workloads/calibrate.hpp"
 #include "hybridscope/workloads/gil_lock.hpp"
+#include "hybridscope/workloads/plugin.hpp"
 
 namespace hybridscope::workloads {
 
@@ -79,8 +80,10 @@ public:
   BurnWorker(std::uint64_t iterations, double burn_rate)
       : iterations_(iterations), slice_(millisecond_slice(burn_rate)) {}
   std::uint64_t run(std::uint64_t, std::uint64_t item, trace::ThreadLog&) override {
-    keep(burn_stoppable(iterations_, item, slice_));
-    return item;
+    const std::uint64_t head = std::min(iterations_, kCheckpointSteps);
+    const std::uint64_t checkpoint = burn(head, item);
+    keep(burn_stoppable(iterations_ - head, checkpoint, slice_));
+    return checkpoint;
   }
 
 private:
@@ -129,6 +132,10 @@ private:
 
 // STREAM triad a = b + s*c over this thread's own arrays.
 class TriadWorker final : public Worker {
+  // Elements between checks for a stop (1.5 MiB of the three arrays: a stop is noticed within
+  // about a millisecond, and the check is lost in the memory traffic).
+  static constexpr std::size_t kPiece = std::size_t{1} << 16;
+
 public:
   explicit TriadWorker(std::uint64_t elements) : a_(elements), b_(elements), c_(elements) {
     for (std::uint64_t i = 0; i < elements; ++i) {
@@ -143,7 +150,11 @@ public:
     const double* __restrict b = b_.data();
     const double* __restrict c = c_.data();
     const std::size_t n = a_.size();
-    for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
+    for (std::size_t begin = 0; begin < n; begin += kPiece) {
+      if (begin > 0) abandon_if_stopping();
+      const std::size_t end = std::min(n, begin + kPiece);
+      for (std::size_t i = begin; i < end; ++i) a[i] = b[i] + s * c[i];
+    }
     const double probe = a[item % n] + a[n - 1];
     std::uint64_t bits = 0;
     std::memcpy(&bits, &probe, sizeof bits);
@@ -169,25 +180,32 @@ public:
     GilLock& gil = process_gil();
     std::uint64_t left = iterations_;
     std::uint64_t state = item;
+    std::uint64_t done = 0, checkpoint = item;
     log.close(trace::Activity::work, chunk, item);
     while (left > 0) {
       abandon_if_stopping();  // never while holding the lock: the others would wait forever
       gil.acquire();
       log.close(trace::Activity::lock_wait, chunk, item);
+      log.mark_cpu();
       const std::int64_t held_since = now_ns();
       do {
-        const std::uint64_t step = std::min(left, check_every_);
+        // Steps end exactly at the checkpoint, so that it is the same whatever check_every_ is.
+        const std::uint64_t to_checkpoint = done < kCheckpointSteps ? kCheckpointSteps - done : check_every_;
+        const std::uint64_t step = std::min({left, check_every_, to_checkpoint});
         state = burn(step, state);
         left -= step;
+        done += step;
+        if (done <= kCheckpointSteps) checkpoint = state;
       } while (left > 0 && !(now_ns() - held_since >= interval_ns_ && gil.contended()) &&
                !stop::requested());
       // Closed while still holding the lock, so that slices of one rank's threads never overlap
       // in the timeline, even when a thread is preempted right after it lets go.
       log.close(trace::Activity::work, chunk, item);
       gil.release();
+      log.mark_cpu();  // for the work row after the lock, ended by the next wait or by the caller
     }
     keep(state);
-    return item;
+    return checkpoint;
   }
 
 private:
@@ -304,7 +322,9 @@ public:
       case WorkloadKind::gil:
         return std::make_unique<GilWorker>(iterations_for(w.seconds, rate_), w.switch_interval, rate_);
       case WorkloadKind::irregular: return std::make_unique<IrregularWorker>(w, rate_);
-      case WorkloadKind::file_io: break;
+      case WorkloadKind::file_io:
+      case WorkloadKind::plugin:
+      case WorkloadKind::python: break;
     }
     throw Error(fmt::format("no worker for workload {}", to_string(w.kind)));
   }
@@ -346,8 +366,11 @@ double irregular_cost(const WorkloadConfig& w, std::uint64_t item) noexcept {
   return std::min(cost, kLongestOverMean * w.seconds);
 }
 
-std::unique_ptr<Workload> make_workload(const WorkloadConfig& config, double burn_rate) {
+std::unique_ptr<Workload> make_workload(const WorkloadConfig& config, double burn_rate,
+                                        const RankPosition& where) {
   if (config.kind == WorkloadKind::file_io) return std::make_unique<FileIoWorkload>(config);
+  if (config.kind == WorkloadKind::plugin) return make_plugin_workload(config, where);
+  if (config.kind == WorkloadKind::python) return make_python_workload(config, where);
   return std::make_unique<SimpleWorkload>(config, burn_rate);
 }
 

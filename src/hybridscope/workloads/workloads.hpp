@@ -23,6 +23,12 @@ constexpr std::uint64_t item_checksum(std::uint64_t item, std::uint64_t value) n
   return mix64(mix64(item) ^ value);
 }
 
+// What spin and gil return for the checksum: the state of their burn() chain after its first
+// kCheckpointSteps steps (or at its end, if shorter). The steps after that follow the CPU rate
+// measured at start-up, so the end state differs from run to run; the checkpoint is the same in
+// every run and layout, and can only be had by computing it.
+inline constexpr std::uint64_t kCheckpointSteps = 4096;
+
 // Thrown by a kernel that gave up on an item because a stop was requested (see core/stop.hpp). Not a
 // std::exception: it is not an error.
 struct Abandoned {};
@@ -44,9 +50,16 @@ public:
   virtual trace::Activity activity() const { return trace::Activity::work; }
 };
 
+// Where the rank that runs a workload is: user kernels (plugin, python) are told.
+struct RankPosition {
+  int rank = 0;
+  int ranks = 1;
+};
+
 // `burn_rate` is iterations of burn() per second (see calibrate.hpp). Throws Error when the rank
-// cannot set the workload up (e.g. no scratch directory for file_io).
-std::unique_ptr<Workload> make_workload(const WorkloadConfig& config, double burn_rate);
+// cannot set the workload up (e.g. no scratch directory for file_io, a plug-in that cannot load).
+std::unique_ptr<Workload> make_workload(const WorkloadConfig& config, double burn_rate,
+                                        const RankPosition& where = {});
 
 std::uint64_t fib(int n) noexcept;
 
