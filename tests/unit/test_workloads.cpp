@@ -32,6 +32,7 @@
 #include "hybridscope/trace/thread_log.hpp"
 #include "hybridscope/workloads/calibrate.hpp"
 #include "hybridscope/workloads/workloads.hpp"
+#include "temp_dir.hpp"
 
 namespace hybridscope::workloads {
 namespace {
@@ -39,29 +40,7 @@ namespace {
 namespace fs = std::filesystem;
 using trace::Activity;
 
-// A private directory for one test, removed at the end.
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "hybridscope-unit-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ignored);
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-  std::vector<fs::path> entries() const {
-    std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path());
-    return out;
-  }
-
-private:
-  fs::path path_;
-};
+using test_support::TempDir;
 
 double burn_rate() {
   static const double rate = measure_burn_rate();
