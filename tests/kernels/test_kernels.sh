@@ -80,6 +80,29 @@ expect_failure() {
   fi
 }
 
+# stopped_by_term NAME THREADS ARGS...: runs `exe ARGS -o stop.h5` until its item has begun (the
+# kernel touches $HYBRIDSCOPE_TEST_MARK), sends SIGTERM, and expects exit 143 and a timeline marked
+# incomplete.
+stopped_by_term() {
+  local name=$1 threads=$2 pid code; shift 2
+  rm -f "$work/mark" "$work/stop.h5"
+  HYBRIDSCOPE_TEST_MARK=$work/mark OMP_NUM_THREADS=$threads timeout $((60 * time_factor)) "$exe" "$@" \
+    -o "$work/stop.h5" >"$work/out" 2>&1 &
+  pid=$!
+  if wait_until $((30 * time_factor)) test -f "$work/mark"; then
+    kill -TERM $pid
+    wait $pid
+    code=$?
+    [ $code -eq 143 ] && [ -f "$work/stop.h5" ] &&
+      /usr/bin/python3 -c 'import sys, h5py; sys.exit(int(h5py.File(sys.argv[1], "r").attrs["complete"]) != 0)' "$work/stop.h5" \
+      && pass "$name: exit 143, timeline marked incomplete" \
+      || fail "$name: exit $code: $(cat "$work/out")"
+  else
+    kill -KILL $pid 2>/dev/null
+    fail "$name: the item never started: $(cat "$work/out")"
+  fi
+}
+
 # failed_timeline NAME: an item failed, so the run wrote its timeline, marked incomplete with the failure.
 failed_timeline() {
   local files=("$work"/hybridscope-*.h5)
@@ -168,22 +191,7 @@ if [ "$part" = plugin-failures ]; then
     fail "segfault: exit $code after $seconds s: $(cat "$work/out")"
   fi
   # A stop: context->stopped() turns non-zero, the item returns early and is not counted.
-  rm -f "$work/mark"
-  HYBRIDSCOPE_TEST_MARK=$work/mark OMP_NUM_THREADS=2 timeout $((60 * time_factor)) "$exe" "${faulty[@]}" \
-    --set workload.args=wait_stop=3 -o "$work/stop.h5" >"$work/out" 2>&1 &
-  pid=$!
-  if wait_until $((30 * time_factor)) test -f "$work/mark"; then
-    kill -TERM $pid
-    wait $pid
-    code=$?
-    [ $code -eq 143 ] && [ -f "$work/stop.h5" ] &&
-      /usr/bin/python3 -c 'import sys, h5py; sys.exit(int(h5py.File(sys.argv[1], "r").attrs["complete"]) != 0)' "$work/stop.h5" \
-      && pass "SIGTERM: stopped() ends a plug-in item; exit 143, timeline marked incomplete" \
-      || fail "plug-in stop: exit $code: $(cat "$work/out")"
-  else
-    kill -KILL $pid 2>/dev/null
-    fail "plug-in stop: the item never started: $(cat "$work/out")"
-  fi
+  stopped_by_term "SIGTERM: stopped() ends a plug-in item" 2 "${faulty[@]}" --set workload.args=wait_stop=3
 fi
 
 values=$here/values.py
@@ -227,23 +235,8 @@ PY
   else fail "python timeline/lock_wait: $(cat "$work/out" "$work/report" | head -40)"
   fi
   # A stop abandons a Python item under way (an asynchronous exception), and the timeline is written.
-  rm -f "$work/mark"
-  HYBRIDSCOPE_TEST_MARK=$work/mark OMP_NUM_THREADS=1 timeout $((60 * time_factor)) "$exe" run --set items=2 \
-    --set workload.kind=python --set workload.file="$values" --set workload.function=forever -o "$work/stop.h5" \
-    >"$work/out" 2>&1 &
-  pid=$!
-  if wait_until $((30 * time_factor)) test -f "$work/mark"; then
-    kill -TERM $pid
-    wait $pid
-    code=$?
-    [ $code -eq 143 ] && [ -f "$work/stop.h5" ] &&
-      /usr/bin/python3 -c 'import sys, h5py; sys.exit(int(h5py.File(sys.argv[1], "r").attrs["complete"]) != 0)' "$work/stop.h5" \
-      && pass "SIGTERM abandons a running Python item: exit 143, timeline written" \
-      || fail "stop: exit $code: $(cat "$work/out")"
-  else
-    kill -KILL $pid 2>/dev/null
-    fail "stop: the item never started: $(cat "$work/out")"
-  fi
+  stopped_by_term "SIGTERM abandons a running Python item" 1 run --set items=2 --set workload.kind=python \
+    --set workload.file="$values" --set workload.function=forever
 fi
 
 if [ "$part" = python-failures ]; then
