@@ -36,6 +36,10 @@ void add_run(CLI::App& app, RunRequest& a) {
                   "when there is one")
       ->type_name("PATH");
   cmd->add_flag("--force", a.force, "Replace the output file if it exists");
+  cmd->add_option("--resume", a.resume,
+                  "Run only the items that did not finish successfully in this earlier timeline of the same "
+                  "input (a farm cut short by a time limit, failed tasks)")
+      ->type_name("OLD.h5");
   cmd->add_option("--trace-memory", a.trace_memory_mib,
                   "MiB per rank that hold activity records before they spool to $TMPDIR")
       ->check(CLI::Range(1, 1 << 16))

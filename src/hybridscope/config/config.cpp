@@ -23,7 +23,7 @@ constexpr Names<Strategy, 4> kStrategies{{{Strategy::static_block, "static-block
                                           {Strategy::static_cyclic, "static-cyclic"},
                                           {Strategy::dynamic, "dynamic"},
                                           {Strategy::guided, "guided"}}};
-constexpr Names<WorkloadKind, 9> kKinds{{{WorkloadKind::fib, "fib"},
+constexpr Names<WorkloadKind, 10> kKinds{{{WorkloadKind::fib, "fib"},
                                          {WorkloadKind::spin, "spin"},
                                          {WorkloadKind::sleep, "sleep"},
                                          {WorkloadKind::file_io, "file_io"},
@@ -31,7 +31,8 @@ constexpr Names<WorkloadKind, 9> kKinds{{{WorkloadKind::fib, "fib"},
                                          {WorkloadKind::gil, "gil"},
                                          {WorkloadKind::irregular, "irregular"},
                                          {WorkloadKind::plugin, "plugin"},
-                                         {WorkloadKind::python, "python"}}};
+                                         {WorkloadKind::python, "python"},
+                                         {WorkloadKind::command, "command"}}};
 constexpr Names<Distribution, 3> kDistributions{{{Distribution::lognormal, "lognormal"},
                                                  {Distribution::uniform, "uniform"},
                                                  {Distribution::bimodal, "bimodal"}}};
@@ -60,6 +61,7 @@ constexpr std::int64_t kMaxFibN = 50;  // fib(50) is ~40 s per item; fib(94) ove
 constexpr double kMaxSeconds = 3600.0;
 constexpr std::int64_t kMaxBytes = std::int64_t{1} << 30;
 constexpr std::int64_t kMaxElements = std::int64_t{1} << 27;  // 1 GiB per array
+constexpr std::int64_t kMaxRetries = 100;
 
 // One line of TOML, for messages and for to_toml's dir: tables inline, strings in double quotes
 // with escapes (a multi-line or literal string would break the line, or lose a leading newline on
@@ -116,6 +118,12 @@ public:
     if (node_.is_floating_point()) v = node_.value_exact<double>();
     else if (auto i = node_.value_exact<std::int64_t>()) v = static_cast<double>(*i);
     if (!v || !std::isfinite(*v) || *v <= lo_exclusive || *v > hi) reject(accepted);
+    return *v;
+  }
+
+  bool boolean() const {
+    auto v = node_.value_exact<bool>();
+    if (!v) reject("true or false");
     return *v;
   }
 
@@ -254,6 +262,19 @@ const std::vector<KeySpec>& workload_keys() {
          if (!is_dotted_name(c.workload.function) || c.workload.function.find('.') != std::string::npos)
            r.reject("a Python function name such as work");
        }},
+      {"command", {K::command},
+       [](const KeyReader& r, RunConfig& c) {
+         c.workload.command = r.string();
+         if (c.workload.command.empty() || c.workload.command.find('\0') != std::string::npos)
+           r.reject("a shell command such as \"./analyse input-{item}.dat\"");
+       }},
+      {"tasks", {K::command}, [](const KeyReader& r, RunConfig& c) { c.workload.tasks = r.path(); }},
+      {"output", {K::command}, [](const KeyReader& r, RunConfig& c) { c.workload.output = r.path(); }},
+      {"retries", {K::command},
+       [](const KeyReader& r, RunConfig& c) { c.workload.retries = int(r.integer(0, kMaxRetries)); }},
+      {"fail_fast", {K::command}, [](const KeyReader& r, RunConfig& c) { c.workload.fail_fast = r.boolean(); }},
+      {"kill_grace", {K::command},
+       [](const KeyReader& r, RunConfig& c) { c.workload.kill_grace = r.number(0.0, kMaxSeconds); }},
   };
   return keys;
 }
@@ -429,7 +450,14 @@ RunConfig parse_config(std::string_view toml_text, std::string_view origin,
     throw InputError(fmt::format("{}: keys 'workload.file' and 'workload.module': workload \"python\" needs exactly "
                                  "one of them (accepted: file = \"PATH.py\" or module = \"NAME\")",
                                  origin_of(origins, w.file.empty() ? "workload.kind" : "workload.module", origin)));
-  if (config.chunk > config.items)
+  if (w.kind == WorkloadKind::command && w.command.empty() == w.tasks.empty())
+    throw InputError(fmt::format("{}: keys 'workload.command' and 'workload.tasks': workload \"command\" needs "
+                                 "exactly one of them (accepted: command = \"TEMPLATE with {{item}}\" or tasks = "
+                                 "\"FILE\" with one command per line)",
+                                 origin_of(origins, w.command.empty() ? "workload.kind" : "workload.tasks", origin)));
+  // A task file sets the item count when it is read (resolve_tasks); an `items` given must agree.
+  if (w.kind == WorkloadKind::command && !w.tasks.empty() && !doc.contains("items")) config.items = 0;
+  if (config.items != 0 && config.chunk > config.items)
     throw InputError(fmt::format("{}: key 'chunk' = {}: accepted: an integer in [1, items = {}]",
                                  origin_of(origins, "chunk", origin), config.chunk, config.items));
   return config;
@@ -469,6 +497,13 @@ std::string to_toml(const RunConfig& c) {
       if (!w.module.empty()) out += fmt::format("module = {}\n", render(toml::value<std::string>(w.module)));
       out += fmt::format("function = {}\n", render(toml::value<std::string>(w.function)));
       break;
+    case WorkloadKind::command:
+      if (!w.command.empty()) out += fmt::format("command = {}\n", render(toml::value<std::string>(w.command)));
+      if (!w.tasks.empty()) out += fmt::format("tasks = {}\n", render(toml::value<std::string>(w.tasks)));
+      if (!w.output.empty()) out += fmt::format("output = {}\n", render(toml::value<std::string>(w.output)));
+      out += fmt::format("retries = {}\nfail_fast = {}\nkill_grace = {:.17g}\n", w.retries, w.fail_fast,
+                         w.kill_grace);
+      break;
   }
   return out;
 }
@@ -495,6 +530,11 @@ std::string describe(const WorkloadConfig& w) {
                             : fmt::format("plugin {} args \"{}\"", w.library, w.args);
     case WorkloadKind::python:
       return fmt::format("python {}:{}", w.file.empty() ? w.module : w.file, w.function);
+    case WorkloadKind::command: {
+      const auto retries = w.retries ? fmt::format(", {} retries", w.retries) : std::string{};
+      return w.tasks.empty() ? fmt::format("command \"{}\"{}", w.command, retries)
+                             : fmt::format("tasks {}{}", w.tasks, retries);
+    }
   }
   return "?";
 }

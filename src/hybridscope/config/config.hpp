@@ -10,7 +10,7 @@
 namespace hybridscope {
 
 enum class Strategy { static_block, static_cyclic, dynamic, guided };
-enum class WorkloadKind { fib, spin, sleep, file_io, triad, gil, irregular, plugin, python };
+enum class WorkloadKind { fib, spin, sleep, file_io, triad, gil, irregular, plugin, python, command };
 enum class Distribution { lognormal, uniform, bimodal };
 // Where the dynamic/guided chunk counter lives: node shared memory, MPI RMA, or chosen by layout.
 enum class CounterMode { automatic, shared, rma };
@@ -40,9 +40,17 @@ struct WorkloadConfig {
   std::string file;                   // python: a .py file, or
   std::string module;                 // python: an importable module name
   std::string function = "work";      // python: the function called as function(item)
+  // command (docs/task-farms.md): a shell command per item, from a template or a task file.
+  std::string command;                // a template; {item} becomes the item number
+  std::string tasks;                  // a file of commands, one per line (sets items)
+  std::string output;                 // folder of the tasks' stdout/stderr; empty: beside the timeline
+  int retries = 0;                    // re-runs of a failing task
+  bool fail_fast = false;             // the first task that finally fails stops the farm
+  double kill_grace = 10.0;           // seconds between SIGTERM and SIGKILL for tasks under way at a stop
 };
 
 struct RunConfig {
+  // 0 only between parse_config and resolve_tasks (config/tasks.hpp) for a task file without `items`.
   std::uint64_t items = 64;
   std::uint64_t chunk = 1;
   Strategy strategy = Strategy::dynamic;

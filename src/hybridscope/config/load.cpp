@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "hybridscope/config/tasks.hpp"
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/log.hpp"
 #include "hybridscope/mpi/session.hpp"
 
 namespace hybridscope {
@@ -25,6 +27,9 @@ LoadedInput load_on_root(const std::optional<std::string>& path,
   std::vector<Override> overrides;
   for (const auto& a : assignments) overrides.push_back(parse_override(a));
   in.config = parse_config(in.text, in.origin, overrides);
+  std::vector<std::string> warnings;
+  in.tasks_digest = resolve_tasks(in.config, in.origin, warnings);
+  for (const auto& w : warnings) log::warning(w);
   in.resolved = to_toml(in.config);
   return in;
 }
@@ -70,6 +75,7 @@ LoadedInput load_input(MPI_Comm comm, const std::optional<std::string>& path,
   in.origin = mpi::bcast_string(comm, in.origin, 0);
   in.text = mpi::bcast_string(comm, in.text, 0);
   in.resolved = mpi::bcast_string(comm, in.resolved, 0);
+  in.tasks_digest = mpi::bcast_string(comm, in.tasks_digest, 0);
   if (mpi::rank(comm) != 0) in.config = parse_config(in.resolved, "resolved input from rank 0");
   return in;
 }

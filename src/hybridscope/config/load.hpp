@@ -15,6 +15,7 @@ struct LoadedInput {
   std::string origin;    // the file path, or "built-in default"
   std::string text;      // the input exactly as given
   std::string resolved;  // canonical TOML after overrides and defaults
+  std::string tasks_digest;  // of workload.tasks' commands (config/tasks.hpp), else empty
 };
 
 // Collective over comm. Throws InputError on every rank when the input is bad; only rank 0's

@@ -14,6 +14,9 @@ int signal_received() noexcept;
 inline bool requested() noexcept { return signal_received() != 0; }
 // Test hook and programmatic stop: behaves as if `signal` had arrived.
 void request(int signal) noexcept;
+// A descriptor that becomes readable (and stays so) once a stop is requested: code that blocks in
+// poll() (a task farm waiting for its tasks) adds it to wake up at a stop.
+int wakeup_fd();
 // "SIGTERM" etc.
 std::string signal_name(int signal);
 

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "hybridscope/core/stop.hpp"
+#include "hybridscope/sched/items.hpp"
 #include "hybridscope/sched/plan.hpp"
 #include "hybridscope/sched/source.hpp"
 #include "hybridscope/trace/thread_log.hpp"
@@ -21,8 +22,9 @@ struct Claim {
 
 class ItemDispenser {
 public:
-  ItemDispenser(const sched::ChunkPlan& plan, sched::ChunkSource& source)
-      : plan_(plan), source_(source) {}
+  // The plan numbers the items of `items` (all of them when null: a run that is not resumed).
+  ItemDispenser(const sched::ChunkPlan& plan, sched::ChunkSource& source, const sched::ItemSet* items = nullptr)
+      : plan_(plan), source_(source), items_(items) {}
 
   // Claims the next item for the calling thread. Returns false when the rank has no work left.
   // Time spent getting a chunk is closed in `log` as hand-out (or idle, waiting for a sibling).
@@ -40,7 +42,7 @@ public:
           return false;
         }
         if (cursor_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel)) {
-          claim = {chunk, begin + offset};
+          claim = {chunk, items_ ? items_->at(begin + offset) : begin + offset};
           return true;
         }
         continue;
@@ -93,6 +95,7 @@ private:
 
   const sched::ChunkPlan& plan_;
   sched::ChunkSource& source_;
+  const sched::ItemSet* items_;
   alignas(64) std::atomic<std::uint64_t> cursor_{0};  // sequence 0 is the empty chunk in slot 0
   std::atomic<bool> stop_{false};
   alignas(64) Slot slots_[2];

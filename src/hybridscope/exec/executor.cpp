@@ -22,7 +22,31 @@ std::uint64_t RankExecution::checksum() const {
   return sum;
 }
 
+std::vector<std::uint64_t> RankExecution::failed() const {
+  std::vector<std::uint64_t> all;
+  for (const auto& t : threads) all.insert(all.end(), t.failed.begin(), t.failed.end());
+  return all;
+}
+
+std::uint64_t RankExecution::succeeded_checksum() const {
+  std::uint64_t sum = 0;
+  for (const auto& t : threads) sum += t.succeeded_checksum;
+  return sum;
+}
+
+std::vector<sched::Range> RankExecution::succeeded() const {
+  std::vector<sched::Range> all;
+  for (const auto& t : threads) all.insert(all.end(), t.succeeded.begin(), t.succeeded.end());
+  return sched::merge_ranges(std::move(all));
+}
+
 namespace {
+// Consecutive items extend the last range: chunks of consecutive items make few ranges.
+void note_success(std::vector<sched::Range>& ranges, std::uint64_t item) {
+  if (!ranges.empty() && ranges.back().end == item) ++ranges.back().end;
+  else ranges.push_back({item, item + 1});
+}
+
 void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::ThreadLog& log,
                ThreadTally& tally) {
   auto worker = workload.make_worker();
@@ -42,8 +66,15 @@ void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::T
       log.close(trace::Activity::abandoned, claim.chunk, claim.item);
       throw;
     }
-    tally.checksum += workloads::item_checksum(claim.item, value);
+    const auto checksum = workloads::item_checksum(claim.item, value);
+    tally.checksum += checksum;
     ++tally.items;
+    if (worker->last_item_failed()) {
+      tally.failed.push_back(claim.item);
+    } else {
+      tally.succeeded_checksum += checksum;
+      note_success(tally.succeeded, claim.item);
+    }
     log.close(activity, claim.chunk, claim.item);
   }
 }

@@ -13,6 +13,9 @@ namespace hybridscope::exec {
 struct ThreadTally {
   std::uint64_t items = 0;
   std::uint64_t checksum = 0;  // wrapping sum of item_checksum over this thread's items
+  std::vector<std::uint64_t> failed;  // items that ran but failed (a task farm's tasks)
+  std::uint64_t succeeded_checksum = 0;  // the part of checksum from items that succeeded
+  std::vector<sched::Range> succeeded;   // the items that succeeded, as ranges in the order run
   std::int64_t os_thread_id = 0;
   std::string allowed_cpus;    // where the OS lets the thread run
   std::string openmp_place;    // its OpenMP place, if OMP_PLACES is set
@@ -26,6 +29,9 @@ struct RankExecution {
 
   std::uint64_t items() const;
   std::uint64_t checksum() const;
+  std::vector<std::uint64_t> failed() const;
+  std::uint64_t succeeded_checksum() const;
+  std::vector<sched::Range> succeeded() const;  // merged over the threads
 };
 
 // Runs until the dispenser is empty or a thread fails (then the rest stop taking items).

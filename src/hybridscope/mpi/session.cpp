@@ -59,6 +59,29 @@ std::string bcast_string(MPI_Comm comm, const std::string& value, int root) {
   return out;
 }
 
+std::vector<std::uint64_t> bcast_values(MPI_Comm comm, std::vector<std::uint64_t> values, int root) {
+  int count = static_cast<int>(values.size());
+  MPI_Bcast(&count, 1, MPI_INT, root, comm);
+  values.resize(static_cast<std::size_t>(count));
+  MPI_Bcast(values.data(), count, MPI_UINT64_T, root, comm);
+  return values;
+}
+
+std::vector<std::uint64_t> gather_values(MPI_Comm comm, const std::vector<std::uint64_t>& values) {
+  const int count = static_cast<int>(values.size());
+  std::vector<int> counts(rank(comm) == 0 ? static_cast<std::size_t>(size(comm)) : 0);
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+  std::vector<int> offsets(counts.size());
+  std::uint64_t total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    offsets[r] = static_cast<int>(total);
+    total += static_cast<std::uint64_t>(counts[r]);
+  }
+  std::vector<std::uint64_t> all(total);
+  MPI_Gatherv(values.data(), count, MPI_UINT64_T, all.data(), counts.data(), offsets.data(), MPI_UINT64_T, 0, comm);
+  return all;
+}
+
 std::string first_failure(MPI_Comm comm, const std::string& local_failure) {
   int first = local_failure.empty() ? INT_MAX : rank(comm);
   MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 #include <type_traits>
 #include <utility>
 
@@ -32,6 +33,12 @@ int size(MPI_Comm comm);
 
 // Broadcasts a string of any length from root.
 std::string bcast_string(MPI_Comm comm, const std::string& value, int root);
+
+// Broadcasts root's values (any count that fits an int).
+std::vector<std::uint64_t> bcast_values(MPI_Comm comm, std::vector<std::uint64_t> values, int root);
+
+// Every rank's values, in rank order, on rank 0 (empty elsewhere).
+std::vector<std::uint64_t> gather_values(MPI_Comm comm, const std::vector<std::uint64_t>& values);
 
 // The message of the lowest rank with a non-empty `local_failure` (prefixed with that rank when comm
 // has more than one), or "" when no rank failed. Collective.

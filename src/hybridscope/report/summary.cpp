@@ -47,6 +47,13 @@ std::string format_summary(const std::string& first_line, const timeline::RunFac
   out += fmt::format("layout     {} = {} workers on {} node{}: {}\n", describe(f.layout), f.layout.workers(),
                      f.nodes, f.nodes == 1 ? "" : "s", host_summary(hosts));
   out += fmt::format("workload   {}, {} of {} items\n", f.workload_description, s.items_done, f.items_planned);
+  if (f.workload == "command")
+    out += fmt::format("tasks      {} ran to an exit, {} failed; output in {}\n", s.items_done, s.items_failed,
+                       f.task_output);
+  if (!f.resumed_from.empty())
+    out += fmt::format("resumed    {}: {} items carried over; the farm has {} of {} succeeded (farm checksum "
+                       "{:016x})\n", f.resumed_from, f.items_carried, f.items_carried + s.items_done - s.items_failed,
+                       f.items_carried + f.items_planned, f.checksum_carried + s.checksum_succeeded);
   out += fmt::format("strategy   {} (hand-out: {})\n", f.strategy, f.handout);
   out += fmt::format("wall time  {:.3f} s\n", s.wall_seconds);
   out += fmt::format("items/s    {:.1f}\n", s.wall_seconds > 0 ? double(s.items_done) / s.wall_seconds : 0.0);

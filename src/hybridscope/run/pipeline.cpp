@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <sstream>
 
 #include "hybridscope/config/load.hpp"
 #include "hybridscope/core/error.hpp"
@@ -13,6 +14,8 @@
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/report/summary.hpp"
+#include "hybridscope/sched/items.hpp"
+#include "hybridscope/timeline/reader.hpp"
 #include "hybridscope/timeline/output.hpp"
 #include "hybridscope/timeline/writer.hpp"
 
@@ -52,18 +55,99 @@ void report_timeline(MPI_Comm comm, const RunResult& result, const std::string& 
                              result.facts.items_planned));
 }
 
+// "line 3: 'items = 120' here, 'items = 100' there".
+std::string first_difference(const std::string& here, const std::string& there) {
+  std::istringstream a(here), b(there);
+  std::string line_a, line_b;
+  for (int line = 1;; ++line) {
+    const bool more_a = static_cast<bool>(std::getline(a, line_a)), more_b = static_cast<bool>(std::getline(b, line_b));
+    if (!more_a && !more_b) return "none";
+    if (!more_a) line_a = "(end)";
+    if (!more_b) line_b = "(end)";
+    if (line_a != line_b) return fmt::format("line {}: '{}' here, '{}' there", line, line_a, line_b);
+  }
+}
+
+// On rank 0: what the chain ending in `path` finished, once it is clear that it ran this input.
+Resume read_resume(const std::string& path, const LoadedInput& input) {
+  const auto old = timeline::load(path, timeline::Load::summary);
+  const auto refuse = [&](const std::string& why) {
+    return InputError(fmt::format("--resume {}: {} (accepted: a timeline of this same input, written by this "
+                                  "version of hybridscope)", path, why));
+  };
+  if (old.schema_version < 3)
+    throw refuse(fmt::format("schema_version {} does not record which items finished", old.schema_version));
+  if (old.facts.input.resolved != input.resolved)
+    throw refuse(fmt::format("it ran another input: {}", first_difference(input.resolved, old.facts.input.resolved)));
+  if (old.facts.tasks_digest != input.tasks_digest)
+    throw refuse(fmt::format("the task file '{}' changed since (digest {} there, {} now)",
+                             input.config.workload.tasks, old.facts.tasks_digest, input.tasks_digest));
+  Resume r;
+  r.from = std::filesystem::absolute(path).lexically_normal().string();
+  r.done = old.facts.carried;
+  r.done.insert(r.done.end(), old.succeeded.begin(), old.succeeded.end());
+  r.checksum = old.facts.checksum_carried + old.summary.checksum_succeeded;
+  return r;
+}
+
+// Collective: rank 0 reads the timeline, every rank gets what it carries over.
+Resume share_resume(MPI_Comm comm, const std::string& path, const LoadedInput& input) {
+  Resume r = mpi::on_root(comm, [&] { return read_resume(path, input); });
+  r.from = mpi::bcast_string(comm, r.from, 0);
+  std::vector<std::uint64_t> values{r.checksum};
+  for (const auto& range : r.done) values.insert(values.end(), {range.begin, range.end});
+  values = mpi::bcast_values(comm, std::move(values), 0);
+  r.checksum = values[0];
+  r.done.clear();
+  for (std::size_t i = 1; i + 1 < values.size(); i += 2) r.done.push_back({values[i], values[i + 1]});
+  return r;
+}
+
+// The farm's output folder by default: the timeline's name with .tasks for .h5.
+std::string task_output_beside(const std::string& timeline_path) {
+  std::filesystem::path p = std::filesystem::absolute(timeline_path);
+  if (p.extension() == ".h5") p.replace_extension();
+  return p.string() + ".tasks";
+}
+
+// The failed tasks, in one message: their items and where their output went.
+std::string failed_tasks_message(const RunResult& result, const std::string& timeline) {
+  constexpr std::size_t kNamed = 10;
+  std::string items;
+  for (std::size_t i = 0; i < std::min(kNamed, result.failed_items.size()); ++i)
+    items += fmt::format("{}{}", i ? ", " : "", result.failed_items[i]);
+  if (result.failed_items.size() > kNamed) items += ", ...";
+  const auto first = result.failed_items.empty() ? 0 : result.failed_items.front();
+  return fmt::format("{} of {} tasks failed: items {}; output of item {}: {} (when it wrote any); `hybridscope "
+                     "report {}` lists them; the same command with --resume {} runs them again",
+                     result.summary.items_failed, result.summary.items_done, items, first,
+                     trace::task_output_path(result.facts.task_output, first, 0, "{out,err}"), timeline, timeline);
+}
+
 // The pipeline; returns the exit code. Signals end a run early but cleanly, and the exit code still
 // says which one, as a shell would.
 int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest& request,
                    timeline::OutputPlan& output) {
   require_thread_level(session);
   const auto input = load_input(comm, request.input, request.sets);
+  RunOptions options;
+  if (request.resume) {
+    options.resume = share_resume(comm, *request.resume, input);
+    if (sched::count_items(sched::merge_ranges(options.resume.done)) >= input.config.items) {
+      log::info(fmt::format("nothing to run: every item of {} and the runs before it finished successfully",
+                            *request.resume));
+      return 0;
+    }
+  }
   output = timeline::plan_output(comm, request.output, request.force);
   const auto start_time = mpi::bcast_string(comm, utc_now_iso8601(), 0);
 
-  RunOptions options;
   options.provided_thread_level = session.provided();
   options.trace_memory_bytes = request.trace_memory_mib << 20;
+  const auto& w = input.config.workload;
+  options.task_output = w.output.empty() ? task_output_beside(output.path) : w.output;
+  options.reuse_output = request.force || request.resume.has_value();
+  options.tasks_digest = input.tasks_digest;
   auto result = run(comm, input.config, options);
   result.facts.input = {input.origin, input.text, input.resolved};
   result.facts.command_line = request.command_line;
@@ -77,7 +161,12 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
   timeline::publish(comm, output, request.force);
   report_timeline(comm, result, output.path, MPI_Wtime() - write_start);
   if (!result.failure.empty()) throw Error(result.failure);
-  return result.stop_signal ? 128 + result.stop_signal : 0;
+  if (result.stop_signal) return 128 + result.stop_signal;
+  if (result.summary.items_failed > 0) {
+    log::error(failed_tasks_message(result, output.path));
+    return static_cast<int>(ExitCode::failure);
+  }
+  return 0;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ struct RunRequest {
   std::vector<std::string> sets;     // --set KEY=VALUE overrides
   std::optional<std::string> output; // the timeline's path; none: a unique default name
   bool force = false;                // replace an existing timeline
+  std::optional<std::string> resume; // a timeline of the same input whose unfinished items to run
   std::size_t trace_memory_mib = kDefaultTraceMemoryMiB;
   std::string command_line;          // as typed, recorded in the timeline
 };

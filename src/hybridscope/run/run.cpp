@@ -14,7 +14,9 @@
 #include "hybridscope/h5/h5.hpp"
 #include "hybridscope/mpi/placement.hpp"
 #include "hybridscope/mpi/session.hpp"
+#include "hybridscope/core/error.hpp"
 #include "hybridscope/sched/counter.hpp"
+#include "hybridscope/sched/items.hpp"
 #include "hybridscope/sched/plan.hpp"
 #include "hybridscope/sched/source.hpp"
 #include "hybridscope/topo/host.hpp"
@@ -31,10 +33,12 @@ bool burns_cpu(WorkloadKind kind) {
   return kind == WorkloadKind::spin || kind == WorkloadKind::gil || kind == WorkloadKind::irregular;
 }
 
-std::unique_ptr<workloads::Workload> set_up_workload(MPI_Comm comm, const WorkloadConfig& config) {
-  const double rate = burns_cpu(config.kind) ? workloads::agree_burn_rate(comm) : 0.0;
-  const workloads::RankPosition where{mpi::rank(comm), mpi::size(comm)};
-  return mpi::on_every_rank(comm, [&] { return workloads::make_workload(config, rate, where); });
+std::unique_ptr<workloads::Workload> set_up_workload(MPI_Comm comm, const RunConfig& config,
+                                                     const RunOptions& options) {
+  const double rate = burns_cpu(config.workload.kind) ? workloads::agree_burn_rate(comm) : 0.0;
+  const workloads::RankContext where{mpi::rank(comm), mpi::size(comm), config.items, options.task_output,
+                                     options.reuse_output};
+  return mpi::on_every_rank(comm, [&] { return workloads::make_workload(config.workload, rate, where); });
 }
 
 std::unique_ptr<sched::ChunkSource> make_source(MPI_Comm comm, const RunConfig& config, const sched::ChunkPlan& plan,
@@ -104,6 +108,12 @@ std::vector<metrics::ThreadTimes> gather_thread_times(MPI_Comm comm, const std::
   return all;
 }
 
+std::vector<std::uint64_t> gather_failed_items(MPI_Comm comm, const exec::RankExecution& execution) {
+  auto all = mpi::gather_values(comm, execution.failed());
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
 std::string stop_reason(const timeline::RunSummary& s, const RunResult& r, std::uint64_t planned) {
   if (!r.failure.empty()) return fmt::format("failed: {}", r.failure);
   if (r.stop_signal) return fmt::format("stopped by {}", stop::signal_name(r.stop_signal));
@@ -123,8 +133,12 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   result.hosts = placement.hosts;
   result.rank = capture_rank_facts(placement);
 
-  auto workload = set_up_workload(comm, config.workload);
-  const sched::ChunkPlan plan(config.items, config.chunk, config.strategy, layout.ranks);
+  // A resumed run hands out only the items the chain before it did not finish successfully.
+  const sched::ItemSet items(sched::complement(options.resume.done, config.items));
+  const std::uint64_t planned = items.size();
+  if (planned == 0) throw InputError("nothing to run: every item already finished successfully");
+  auto workload = set_up_workload(comm, config, options);
+  const sched::ChunkPlan plan(planned, std::min(config.chunk, planned), config.strategy, layout.ranks);
   auto& rec = result.recording;
   rec.spool = make_spool(comm, options, layout.threads);
   rec.logs.reserve(layout.threads);
@@ -138,11 +152,13 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
     // gone before this thread calls MPI again.
     auto source = make_source(comm, config, plan, placement, options.provided_thread_level);
     handout = source->describe();
-    exec::ItemDispenser dispenser(plan, *source);
+    exec::ItemDispenser dispenser(plan, *source, &items);
     MPI_Barrier(comm);  // a common start, so that wall time is the slowest rank's
     execution = exec::execute(dispenser, *workload, rec.logs);
   }
   if (rec.spool) rec.spool->drain();
+  rec.tasks = workload->take_task_attempts();
+  result.failed_items = gather_failed_items(comm, execution);
   // A failed item stops the run like a signal does: what ran is still summed up and written.
   result.failure = mpi::first_failure(comm, execution.failure);
   rec.begin_ns = execution.begin_ns;
@@ -156,20 +172,23 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   MPI_Allreduce(MPI_IN_PLACE, span, 2, MPI_INT64_T, MPI_MAX, comm);
   rec.origin_ns = -span[0];
 
-  std::uint64_t local[2] = {execution.items(), execution.checksum()};
-  std::uint64_t total[2] = {};
-  MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, comm);
+  std::uint64_t local[4] = {execution.items(), execution.checksum(), execution.failed().size(),
+                            execution.succeeded_checksum()};
+  std::uint64_t total[4] = {};
+  MPI_Allreduce(local, total, 4, MPI_UINT64_T, MPI_SUM, comm);
   result.stop_signal = stop::signal_received();
   MPI_Allreduce(MPI_IN_PLACE, &result.stop_signal, 1, MPI_INT, MPI_MAX, comm);
   // A signal that came after the last item stopped nothing: the run is complete.
-  if (total[0] == config.items) result.stop_signal = 0;
+  if (total[0] == planned) result.stop_signal = 0;
 
   auto& s = result.summary;
   s.items_done = total[0];
   s.checksum = total[1];
   s.wall_seconds = double(span[1] - rec.origin_ns) * 1e-9;
-  s.complete = result.failure.empty() && result.stop_signal == 0 && s.items_done == config.items;
-  s.stop_reason = stop_reason(s, result, config.items);
+  s.items_failed = total[2];
+  s.checksum_succeeded = total[3];
+  s.complete = result.failure.empty() && result.stop_signal == 0 && s.items_done == planned;
+  s.stop_reason = stop_reason(s, result, planned);
 
   auto& f = result.facts;
   f.producer = fmt::format("hybridscope {}", kVersion);
@@ -181,7 +200,13 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   f.handout = handout;
   f.workload = to_string(config.workload.kind);
   f.workload_description = describe(config.workload);
-  f.items_planned = config.items;
+  f.items_planned = planned;
+  f.resumed_from = options.resume.from;
+  f.carried = sched::merge_ranges(options.resume.done);
+  f.items_carried = sched::count_items(f.carried);
+  f.checksum_carried = options.resume.checksum;
+  if (config.workload.kind == WorkloadKind::command) f.task_output = options.task_output;
+  f.tasks_digest = options.tasks_digest;
 
   auto& r = result.rank.rank;
   r.begin_ns = rec.run_time(rec.begin_ns);
@@ -195,6 +220,7 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   r.clock_round_trip_start_ns = rec.clock_start.round_trip_ns;
   r.clock_round_trip_end_ns = rec.clock_end.round_trip_ns;
   result.rank.threads = thread_rows(placement.rank, execution, rec);
+  result.rank.succeeded = execution.succeeded();
   result.threads = gather_thread_times(comm, result.rank.threads);
   return result;
 }

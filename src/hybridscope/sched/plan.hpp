@@ -5,14 +5,11 @@
 #include <vector>
 
 #include "hybridscope/config/config.hpp"
+#include "hybridscope/core/item_range.hpp"
 
 namespace hybridscope::sched {
 
-struct Range {
-  std::uint64_t begin = 0;
-  std::uint64_t end = 0;
-  std::uint64_t size() const { return end - begin; }
-};
+using Range = ItemRange;
 
 class ChunkPlan {
 public:

@@ -11,7 +11,8 @@ std::span<const Field> all_fields() {
         a::schema_version, a::producer, a::complete, a::stop_reason, a::start_time_utc, a::command_line,
         a::mpi_library, a::hdf5_library, a::ranks, a::threads_per_rank, a::nodes, a::strategy, a::handout,
         a::workload, a::workload_description, a::items_planned, a::items_done, a::checksum, a::wall_seconds,
-        a::time_unit, a::time_origin,
+        a::items_failed, a::checksum_succeeded, a::resumed_from, a::items_carried, a::checksum_carried,
+        a::task_output, a::tasks_digest, a::time_unit, a::time_origin,
         input::origin, input::given, input::resolved,
         ranks::rank, ranks::host, ranks::pid, ranks::local_rank, ranks::allowed_cpus, ranks::begin_ns,
         ranks::end_ns, ranks::items, ranks::checksum, ranks::intervals, ranks::dropped_intervals,
@@ -26,7 +27,10 @@ std::span<const Field> all_fields() {
                            clock_samples::root_ns, clock_samples::local_recv_ns,
                            environment::name, environment::value,
                            intervals::rank, intervals::thread, intervals::kind, intervals::cpu, intervals::chunk,
-                           intervals::item, intervals::cpu_ns, intervals::begin_ns, intervals::end_ns});
+                           intervals::item, intervals::cpu_ns, intervals::begin_ns, intervals::end_ns,
+                           tasks::item, tasks::rank, tasks::thread, tasks::attempt, tasks::pid, tasks::exit_code,
+                           tasks::signal, tasks::begin_ns, tasks::end_ns, tasks::user_ns, tasks::system_ns,
+                           tasks::max_rss_kib, succeeded::first, succeeded::count, carried::first, carried::count});
     return out;
   }();
   return fields;

@@ -14,7 +14,9 @@
 namespace hybridscope::timeline {
 
 // Changes whenever a name, type or meaning below does.
-inline constexpr std::int64_t kSchemaVersion = 2;
+inline constexpr std::int64_t kSchemaVersion = 3;
+// The oldest schema the reader still reads (2: before task farms and resumed runs).
+inline constexpr std::int64_t kOldestReadableSchema = 2;
 
 // How a field is stored. `kind` is the 8-bit enum of trace::Activity, named by kActivityNames.
 enum class Type { i16, i32, i64, u8, u16, u32, u64, f64, text, kind };
@@ -47,6 +49,13 @@ inline constexpr Field items_planned{"", "items_planned", Type::i64};
 inline constexpr Field items_done{"", "items_done", Type::i64};
 inline constexpr Field checksum{"", "checksum", Type::text};
 inline constexpr Field wall_seconds{"", "wall_seconds", Type::f64};
+inline constexpr Field items_failed{"", "items_failed", Type::i64};
+inline constexpr Field checksum_succeeded{"", "checksum_succeeded", Type::text};
+inline constexpr Field resumed_from{"", "resumed_from", Type::text};
+inline constexpr Field items_carried{"", "items_carried", Type::i64};
+inline constexpr Field checksum_carried{"", "checksum_carried", Type::text};
+inline constexpr Field task_output{"", "task_output", Type::text};
+inline constexpr Field tasks_digest{"", "tasks_digest", Type::text};
 inline constexpr Field time_unit{"", "time_unit", Type::text};
 inline constexpr Field time_origin{"", "time_origin", Type::text};
 }  // namespace attributes
@@ -130,6 +139,31 @@ inline constexpr Field root_ns{"clock_samples", "root_ns", Type::i64, "ns"};
 inline constexpr Field local_recv_ns{"clock_samples", "local_recv_ns", Type::i64, "ns"};
 }  // namespace clock_samples
 
+namespace tasks {
+inline constexpr Field item{"tasks", "item", Type::i64};
+inline constexpr Field rank{"tasks", "rank", Type::i32};
+inline constexpr Field thread{"tasks", "thread", Type::i32};
+inline constexpr Field attempt{"tasks", "attempt", Type::i32};
+inline constexpr Field pid{"tasks", "pid", Type::i64};
+inline constexpr Field exit_code{"tasks", "exit_code", Type::i32};
+inline constexpr Field signal{"tasks", "signal", Type::i32};
+inline constexpr Field begin_ns{"tasks", "begin_ns", Type::i64, "ns"};
+inline constexpr Field end_ns{"tasks", "end_ns", Type::i64, "ns"};
+inline constexpr Field user_ns{"tasks", "user_ns", Type::i64, "ns"};
+inline constexpr Field system_ns{"tasks", "system_ns", Type::i64, "ns"};
+inline constexpr Field max_rss_kib{"tasks", "max_rss_kib", Type::i64, "KiB"};
+}  // namespace tasks
+
+namespace succeeded {
+inline constexpr Field first{"succeeded", "first", Type::u64};
+inline constexpr Field count{"succeeded", "count", Type::u64};
+}  // namespace succeeded
+
+namespace carried {
+inline constexpr Field first{"carried", "first", Type::u64};
+inline constexpr Field count{"carried", "count", Type::u64};
+}  // namespace carried
+
 namespace input {
 inline constexpr Field origin{"input", "origin", Type::text};
 inline constexpr Field given{"input", "given", Type::text};
@@ -145,7 +179,7 @@ inline constexpr Field value{"environment", "value", Type::text};
 std::span<const Field> all_fields();
 
 // The table names, in the order the writer writes them.
-inline constexpr std::string_view kTables[] = {"input",        "ranks",       "threads",  "hosts",
-                                               "clock_samples", "environment", "intervals"};
+inline constexpr std::string_view kTables[] = {"input",       "ranks",     "threads", "hosts",   "clock_samples",
+                                               "environment", "intervals", "tasks",   "succeeded", "carried"};
 
 }  // namespace hybridscope::timeline

@@ -160,13 +160,33 @@ std::uint64_t parse_checksum(const std::string& text) {
 constexpr double kMostWallSeconds = 1e9;
 // ranks x threads_per_rank is an int (Layout::workers()).
 constexpr std::int64_t kMostWorkers = std::numeric_limits<int>::max();
+constexpr std::int64_t kMostItems = std::int64_t{1} << 62;
+
+// Schema 3: task farms and resumed runs.
+void read_farm_attributes(const h5::File& file, Timeline& t) {
+  namespace a = attributes;
+  auto& f = t.facts;
+  auto& s = t.summary;
+  const auto failed = integer(file, a::items_failed), carried = integer(file, a::items_carried);
+  if (failed < 0 || std::uint64_t(failed) > s.items_done)
+    damaged("items_failed = {} of items_done = {} (accepted: 0 to items_done)", failed, s.items_done);
+  if (carried < 0 || std::uint64_t(carried) > kMostItems)
+    damaged("items_carried = {} (accepted: 0 to {})", carried, kMostItems);
+  s.items_failed = std::uint64_t(failed);
+  s.checksum_succeeded = parse_checksum(any_text(file, a::checksum_succeeded));
+  f.items_carried = std::uint64_t(carried);
+  f.checksum_carried = parse_checksum(any_text(file, a::checksum_carried));
+  f.resumed_from = any_text(file, a::resumed_from);  // a path: any bytes
+  f.task_output = any_text(file, a::task_output);
+  f.tasks_digest = text(file, a::tasks_digest);
+}
 
 void read_root(const h5::File& file, Timeline& t) {
   namespace a = attributes;
   const auto schema = integer(file, a::schema_version);
-  if (schema != kSchemaVersion)
-    throw InputError(fmt::format("{}: schema_version {} (accepted: {}; a newer hybridscope wrote it?)",
-                                 t.path, schema, kSchemaVersion));
+  if (schema < kOldestReadableSchema || schema > kSchemaVersion)
+    throw InputError(fmt::format("{}: schema_version {} (accepted: {} to {}; a newer hybridscope wrote it?)",
+                                 t.path, schema, kOldestReadableSchema, kSchemaVersion));
   auto& f = t.facts;
   f.producer = text(file, a::producer);
   f.start_time_utc = text(file, a::start_time_utc);
@@ -202,6 +222,9 @@ void read_root(const h5::File& file, Timeline& t) {
   s.wall_seconds = file.double_attribute(std::string(a::wall_seconds.name));
   if (!std::isfinite(s.wall_seconds) || s.wall_seconds < 0 || s.wall_seconds > kMostWallSeconds)
     damaged("wall_seconds = {} (accepted: finite, 0 to {:g})", s.wall_seconds, kMostWallSeconds);
+  s.checksum_succeeded = s.checksum;  // schema 2: every item done succeeded
+  t.schema_version = schema;
+  if (schema >= 3) read_farm_attributes(file, t);
 }
 
 // The columns of /ranks that only serve as checks, when the file has them.
@@ -486,17 +509,87 @@ void check_intervals(const Timeline& t) {
   }
 }
 
+// /succeeded or /carried: ranges of items inside [0, end) adding up to `count` items.
+std::vector<ItemRange> read_ranges(const h5::File& file, const Field& first, const Field& count,
+                                   std::uint64_t items, std::uint64_t end) {
+  const auto n = file.rows(first.path());
+  const auto why = fmt::format("/{} has {} rows", first.path(), n);
+  const auto firsts = column<std::uint64_t>(file, first, n, why);
+  const auto counts = column<std::uint64_t>(file, count, n, why);
+  std::vector<ItemRange> out;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (counts[i] == 0 || firsts[i] > end || counts[i] > end - firsts[i])
+      damaged("/{} row {}: items {} + {} (accepted: a non-empty range inside the {} items of the farm)",
+              first.table, i, firsts[i], counts[i], end);
+    out.push_back({firsts[i], firsts[i] + counts[i]});
+    total = add(total, counts[i], first.table);
+  }
+  if (total != items) damaged("/{} holds {} items, {} expected", first.table, total, items);
+  return out;
+}
+
+std::vector<trace::TaskAttempt> read_tasks(const h5::File& file, const Timeline& t, std::uint64_t end) {
+  const auto n = file.rows(tasks::item.path());
+  const auto why = fmt::format("/tasks/item has {} rows", n);
+  const auto item = column<std::int64_t>(file, tasks::item, n, why);
+  const auto rank = column<std::int32_t>(file, tasks::rank, n, why);
+  const auto thread = column<std::int32_t>(file, tasks::thread, n, why);
+  const auto attempt = column<std::int32_t>(file, tasks::attempt, n, why);
+  const auto pid = column<std::int64_t>(file, tasks::pid, n, why);
+  const auto exit_code = column<std::int32_t>(file, tasks::exit_code, n, why);
+  const auto signal = column<std::int32_t>(file, tasks::signal, n, why);
+  const auto begin = column<std::int64_t>(file, tasks::begin_ns, n, why);
+  const auto finish = column<std::int64_t>(file, tasks::end_ns, n, why);
+  const auto user = column<std::int64_t>(file, tasks::user_ns, n, why);
+  const auto system = column<std::int64_t>(file, tasks::system_ns, n, why);
+  const auto rss = column<std::int64_t>(file, tasks::max_rss_kib, n, why);
+  std::vector<trace::TaskAttempt> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (item[i] < 0 || std::uint64_t(item[i]) >= end || rank[i] < 0 || rank[i] >= t.facts.layout.ranks ||
+        thread[i] < 0 || thread[i] >= t.facts.layout.threads || attempt[i] < 0 || finish[i] < begin[i] ||
+        (exit_code[i] < 0) != (signal[i] > 0))
+      damaged("/tasks row {}: item {} rank {} thread {} attempt {} from {} to {} ns, exit code {} signal {}", i,
+              item[i], rank[i], thread[i], attempt[i], begin[i], finish[i], exit_code[i], signal[i]);
+    out[i] = {std::uint64_t(item[i]), rank[i], thread[i], attempt[i], pid[i], exit_code[i], signal[i],
+              begin[i],  finish[i], user[i], system[i], rss[i]};
+  }
+  return out;
+}
+
+// The input as given and resolved: one row.
+void read_input(const h5::File& file, Timeline& t) {
+  const std::string why = "one input";
+  auto& in = t.facts.input;
+  in.origin = strings(file, input::origin, 1, why).front();
+  in.given = strings(file, input::given, 1, why).front();
+  in.resolved = strings(file, input::resolved, 1, why).front();
+}
+
+// Schema 3: which items succeeded, which a resumed run carried over, and a farm's attempts.
+void read_farm_tables(const h5::File& file, Timeline& t) {
+  auto& f = t.facts;
+  const std::uint64_t end = add(f.items_carried, f.items_planned, "items_carried and items_planned");
+  t.succeeded = read_ranges(file, succeeded::first, succeeded::count,
+                            t.summary.items_done - t.summary.items_failed, end);
+  f.carried = read_ranges(file, carried::first, carried::count, f.items_carried, end);
+  t.tasks = read_tasks(file, t, end);
+}
+
 Timeline read_checked(const std::string& path, Load what) {
   h5::File file(path);
   Timeline t;
   t.path = path;
   read_root(file, t);
+  read_input(file, t);
   const auto counters = read_ranks(file, t);
   t.threads = read_threads(file, t);
   t.hosts = read_hosts(file, t);
   const auto rows = check_counters(t, counters);
   check_thread_times(t);
   check_interval_rows(file, rows);
+  if (file.exists(tasks::item.path())) read_farm_tables(file, t);
+  else if (t.summary.complete) t.succeeded = {{0, t.summary.items_done}};  // schema 2 knows no more
   if (what != Load::summary) {
     t.intervals = read_intervals(file, what, rows);
     check_intervals(t);

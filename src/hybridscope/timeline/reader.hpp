@@ -32,12 +32,15 @@ std::vector<Lane> lanes(const Intervals& intervals);
 
 struct Timeline {
   std::string path;
+  std::int64_t schema_version = 0;
   RunFacts facts;
   RunSummary summary;
   std::vector<ThreadRow> threads;
   std::vector<RankRow> ranks;
   std::vector<HostRow> hosts;
   Intervals intervals;  // empty unless loaded
+  std::vector<ItemRange> succeeded;         // items that finished successfully (all ranks)
+  std::vector<trace::TaskAttempt> tasks;    // a task farm's attempts, times in the run's time
 
   std::vector<metrics::ThreadTimes> thread_times() const;
   std::vector<std::string> rank_hosts() const;  // host of each rank, in rank order

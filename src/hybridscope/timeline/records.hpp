@@ -10,8 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "hybridscope/core/item_range.hpp"
 #include "hybridscope/core/layout.hpp"
 #include "hybridscope/metrics/pop.hpp"
+#include "hybridscope/trace/task.hpp"
 
 namespace hybridscope::timeline {
 
@@ -33,8 +35,16 @@ struct RunFacts {
   std::string handout;         // how chunks reached the ranks
   std::string workload;        // the kind
   std::string workload_description;
-  std::uint64_t items_planned = 0;
+  std::uint64_t items_planned = 0;  // this run's: a resumed run plans only what was not done
   InputRecord input;
+  // A resumed run (docs/task-farms.md): the timeline it resumed and what the chain before it did.
+  std::string resumed_from;          // absolute path, or empty
+  std::uint64_t items_carried = 0;   // items that succeeded in the runs before
+  std::uint64_t checksum_carried = 0;
+  std::vector<ItemRange> carried;    // which ones
+  // Task farms: the folder of the tasks' outputs and the digest of the task file (else empty).
+  std::string task_output;
+  std::string tasks_digest;
 };
 
 struct RunSummary {
@@ -43,6 +53,8 @@ struct RunSummary {
   double wall_seconds = 0;     // first begin to last end over all ranks, on rank 0's clock
   bool complete = false;       // every planned item ran and nothing stopped the run
   std::string stop_reason;     // empty when complete
+  std::uint64_t items_failed = 0;       // done but failed (a farm's tasks that finally failed)
+  std::uint64_t checksum_succeeded = 0; // the part of checksum from items that succeeded
 };
 
 struct RankRow {
@@ -78,6 +90,7 @@ struct RankFacts {
   std::vector<ThreadRow> threads;
   std::optional<HostRow> host;  // on the first rank of each node
   std::vector<std::pair<std::string, std::string>> environment;  // on rank 0
+  std::vector<ItemRange> succeeded;  // the items this rank finished successfully
 };
 
 }  // namespace hybridscope::timeline

@@ -78,6 +78,13 @@ void write_root_attributes(h5::ParallelFile& file, const RunFacts& f, const RunS
   set(file, a::items_done, static_cast<std::int64_t>(s.items_done));
   set(file, a::checksum, std::string_view(fmt::format("{:016x}", s.checksum)));
   set(file, a::wall_seconds, s.wall_seconds);
+  set(file, a::items_failed, static_cast<std::int64_t>(s.items_failed));
+  set(file, a::checksum_succeeded, std::string_view(fmt::format("{:016x}", s.checksum_succeeded)));
+  set(file, a::resumed_from, std::string_view(f.resumed_from));
+  set(file, a::items_carried, static_cast<std::int64_t>(f.items_carried));
+  set(file, a::checksum_carried, std::string_view(fmt::format("{:016x}", f.checksum_carried)));
+  set(file, a::task_output, std::string_view(f.task_output));
+  set(file, a::tasks_digest, std::string_view(f.tasks_digest));
   set(file, a::time_unit, kTimeUnit);
   set(file, a::time_origin, kTimeOrigin);
 }
@@ -161,6 +168,29 @@ void write_environment(h5::ParallelFile& file, const std::vector<std::pair<std::
   h5::Table table(file, "environment", variables.size());
   put(table, environment::name, column_of(variables, [](auto& v) { return v.first; }));
   put(table, environment::value, column_of(variables, [](auto& v) { return v.second; }));
+}
+
+void write_tasks(h5::ParallelFile& file, const trace::Recording& r) {
+  const auto& rows = r.tasks;
+  h5::Table table(file, "tasks", rows.size());
+  put(table, tasks::item, column_of(rows, [](auto& t) { return static_cast<std::int64_t>(t.item); }));
+  put(table, tasks::rank, column_of(rows, [](auto& t) { return t.rank; }));
+  put(table, tasks::thread, column_of(rows, [](auto& t) { return t.thread; }));
+  put(table, tasks::attempt, column_of(rows, [](auto& t) { return t.attempt; }));
+  put(table, tasks::pid, column_of(rows, [](auto& t) { return t.pid; }));
+  put(table, tasks::exit_code, column_of(rows, [](auto& t) { return t.exit_code; }));
+  put(table, tasks::signal, column_of(rows, [](auto& t) { return t.signal; }));
+  put(table, tasks::begin_ns, column_of(rows, [&](auto& t) { return r.run_time(t.begin_ns); }));
+  put(table, tasks::end_ns, column_of(rows, [&](auto& t) { return r.run_time(t.end_ns); }));
+  put(table, tasks::user_ns, column_of(rows, [](auto& t) { return t.user_ns; }));
+  put(table, tasks::system_ns, column_of(rows, [](auto& t) { return t.system_ns; }));
+  put(table, tasks::max_rss_kib, column_of(rows, [](auto& t) { return t.max_rss_kib; }));
+}
+
+void write_ranges(h5::ParallelFile& file, const Field& first, const Field& count, const std::vector<ItemRange>& rows) {
+  h5::Table table(file, std::string(first.table), rows.size());
+  put(table, first, column_of(rows, [](auto& r) { return r.begin; }));
+  put(table, count, column_of(rows, [](auto& r) { return r.size(); }));
 }
 
 std::int64_t or_minus_one(std::uint64_t value) {
@@ -267,6 +297,10 @@ void write(MPI_Comm comm, const std::string& path, const RunFacts& facts, const 
     write_clock(file, recording.clock_samples);
     write_environment(file, rank.environment);
     write_intervals(file, rank.rank.rank, recording);
+    write_tasks(file, recording);
+    write_ranges(file, succeeded::first, succeeded::count, rank.succeeded);
+    const bool root = rank.rank.rank == 0;
+    write_ranges(file, carried::first, carried::count, root ? facts.carried : std::vector<ItemRange>{});
     // Last, so that a file cut short in the write (a rank killed) has no `complete` to claim.
     write_root_attributes(file, facts, summary);
     file.flush_to_storage();

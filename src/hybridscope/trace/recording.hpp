@@ -7,6 +7,7 @@
 
 #include "hybridscope/trace/clock_sync.hpp"
 #include "hybridscope/trace/spool.hpp"
+#include "hybridscope/trace/task.hpp"
 #include "hybridscope/trace/thread_log.hpp"
 
 namespace hybridscope::trace {
@@ -14,6 +15,7 @@ namespace hybridscope::trace {
 struct Recording {
   std::unique_ptr<Spool> spool;  // declared before logs: the logs write into its blocks
   std::vector<ThreadLog> logs;   // one per thread
+  std::vector<TaskAttempt> tasks;  // a task farm's attempts (on this rank's clock)
   std::int64_t begin_ns = 0;     // this rank's execution, on its own clock
   std::int64_t end_ns = 0;
   std::vector<ClockSample> clock_samples;

@@ -107,7 +107,7 @@ private:
 
 class PluginWorkload final : public Workload {
 public:
-  PluginWorkload(const WorkloadConfig& config, const RankPosition& where)
+  PluginWorkload(const WorkloadConfig& config, const RankContext& where)
       : library_(config.library), path_(config.library), args_(config.args),
         crash_(where.rank, fmt::format("in the plug-in kernel {}", config.library)) {
     setup_ = reinterpret_cast<SetupFn>(library_.find("hybridscope_kernel_setup"));
@@ -232,7 +232,7 @@ CrashReporter::~CrashReporter() {
   for (std::size_t i = 0; i < kCrashSignalCount; ++i) sigaction(kCrashSignals[i], &g_previous[i], nullptr);
 }
 
-std::unique_ptr<Workload> make_plugin_workload(const WorkloadConfig& config, const RankPosition& where) {
+std::unique_ptr<Workload> make_plugin_workload(const WorkloadConfig& config, const RankContext& where) {
   return std::make_unique<PluginWorkload>(config, where);
 }
 

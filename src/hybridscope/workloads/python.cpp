@@ -29,7 +29,7 @@ namespace hybridscope::workloads {
 
 bool python_available() noexcept { return false; }
 
-std::unique_ptr<Workload> make_python_workload(const WorkloadConfig&, const RankPosition&) {
+std::unique_ptr<Workload> make_python_workload(const WorkloadConfig&, const RankContext&) {
   throw InputError("workload \"python\": this hybridscope was built without Python (CMake did not find "
                    "Python3 3.11 Development.Embed; on Debian: apt-get install python3-dev, then rebuild) "
                    "(accepted: another workload.kind, or a build with Python)");
@@ -245,7 +245,7 @@ private:
 
 class PythonWorkload final : public Workload {
 public:
-  PythonWorkload(const WorkloadConfig& config, const RankPosition& where)
+  PythonWorkload(const WorkloadConfig& config, const RankContext& where)
       : rank_(where.rank), crash_(where.rank, fmt::format("in the Python function {}", describe(config))) {
     auto& py = interpreter();
     if (!py.failure.empty()) throw Error(fmt::format("python: {}", py.failure));
@@ -393,7 +393,7 @@ std::uint64_t PythonWorker::run(std::uint64_t chunk, std::uint64_t item, trace::
 
 }  // namespace
 
-std::unique_ptr<Workload> make_python_workload(const WorkloadConfig& config, const RankPosition& where) {
+std::unique_ptr<Workload> make_python_workload(const WorkloadConfig& config, const RankContext& where) {
   return std::make_unique<PythonWorkload>(config, where);
 }
 

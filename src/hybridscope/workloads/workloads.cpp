@@ -17,6 +17,7 @@
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/workloads/calibrate.hpp"
+#include "hybridscope/workloads/command.hpp"
 #include "hybridscope/workloads/gil_lock.hpp"
 #include "hybridscope/workloads/plugin.hpp"
 
@@ -324,7 +325,8 @@ public:
       case WorkloadKind::irregular: return std::make_unique<IrregularWorker>(w, rate_);
       case WorkloadKind::file_io:
       case WorkloadKind::plugin:
-      case WorkloadKind::python: break;
+      case WorkloadKind::python:
+      case WorkloadKind::command: break;
     }
     throw Error(fmt::format("no worker for workload {}", to_string(w.kind)));
   }
@@ -367,10 +369,11 @@ double irregular_cost(const WorkloadConfig& w, std::uint64_t item) noexcept {
 }
 
 std::unique_ptr<Workload> make_workload(const WorkloadConfig& config, double burn_rate,
-                                        const RankPosition& where) {
+                                        const RankContext& where) {
   if (config.kind == WorkloadKind::file_io) return std::make_unique<FileIoWorkload>(config);
   if (config.kind == WorkloadKind::plugin) return make_plugin_workload(config, where);
   if (config.kind == WorkloadKind::python) return make_python_workload(config, where);
+  if (config.kind == WorkloadKind::command) return make_command_workload(config, where);
   return std::make_unique<SimpleWorkload>(config, burn_rate);
 }
 

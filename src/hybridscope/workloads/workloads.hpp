@@ -3,8 +3,11 @@
 // depends only on the input and the item, so the run checksum is the same for every layout.
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "hybridscope/config/config.hpp"
+#include "hybridscope/trace/task.hpp"
 #include "hybridscope/trace/thread_log.hpp"
 
 namespace hybridscope::workloads {
@@ -39,6 +42,9 @@ public:
   // Runs one item. Kernels that wait inside an item (gil) close those waits in `log`; the rest
   // of the item's time is left open for the caller to close.
   virtual std::uint64_t run(std::uint64_t chunk, std::uint64_t item, trace::ThreadLog& log) = 0;
+  // Whether the item just run failed without stopping the run (a task farm's task): it counts as
+  // done but not as succeeded, and a resumed run runs it again.
+  virtual bool last_item_failed() const noexcept { return false; }
 };
 
 class Workload {
@@ -48,18 +54,24 @@ public:
   virtual std::unique_ptr<Worker> make_worker() = 0;
   // How an item's time is recorded: work, or io for real file I/O.
   virtual trace::Activity activity() const { return trace::Activity::work; }
+  // A task farm's attempts, once every worker is gone (see trace/task.hpp); kernels have none.
+  virtual std::vector<trace::TaskAttempt> take_task_attempts() { return {}; }
 };
 
-// Where the rank that runs a workload is: user kernels (plugin, python) are told.
-struct RankPosition {
+// What a rank's workload is told: where the rank is (user kernels see it), and for a task farm how
+// many items there are and where their outputs go.
+struct RankContext {
   int rank = 0;
   int ranks = 1;
+  std::uint64_t items = 0;
+  std::string task_output;     // the farm's output folder (workload.output, else beside the timeline)
+  bool reuse_output = false;   // a resumed or forced run may write into a folder that has files
 };
 
 // `burn_rate` is iterations of burn() per second (see calibrate.hpp). Throws Error when the rank
 // cannot set the workload up (e.g. no scratch directory for file_io, a plug-in that cannot load).
 std::unique_ptr<Workload> make_workload(const WorkloadConfig& config, double burn_rate,
-                                        const RankPosition& where = {});
+                                        const RankContext& where = {});
 
 std::uint64_t fib(int n) noexcept;
 
