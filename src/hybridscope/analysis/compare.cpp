@@ -109,8 +109,19 @@ std::string compare_table(const std::vector<Report>& runs) {
                        r.summary.complete ? "" : " (incomplete)");
   }
   std::set<std::uint64_t> checksums;
-  for (const auto& r : runs)
-    if (r.summary.complete) checksums.insert(r.summary.checksum);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& r = runs[i];
+    // A resumed run stands for its whole farm: its chain's totals, and the farm's checksum.
+    if (r.chain) {
+      const auto& c = *r.chain;
+      out += fmt::format("run {} ends a chain of {} runs: {:.3f} s wall in all, {} of {} items succeeded, farm "
+                         "checksum {:016x}{}\n", i + 1, c.runs.size(), c.wall_seconds, c.succeeded, c.items,
+                         c.checksum, c.missing.empty() ? "" : " (an earlier run is missing: " + c.missing + ")");
+      if (c.succeeded == c.items) checksums.insert(c.checksum);
+    } else if (r.summary.complete) {
+      checksums.insert(r.summary.checksum);
+    }
+  }
   if (checksums.size() > 1)
     out += "note: the complete runs have different checksums: they ran different inputs\n";
   out += "eff. = MPI x OpenMP (POP's hybrid parallel efficiency, docs/metrics.md)\n";

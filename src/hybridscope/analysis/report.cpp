@@ -20,6 +20,23 @@ constexpr auto kWork = std::size_t(trace::Activity::work);
 constexpr double kCpuBound = 0.9;
 constexpr double kWaiting = 0.5;
 
+nlohmann::json tasks_json(const TaskStats& s, const std::string& output) {
+  const auto attempt = [&](const trace::TaskAttempt& a) {
+    return nlohmann::json{{"item", a.item},         {"attempt", a.attempt},
+                          {"rank", a.rank},         {"thread", a.thread},
+                          {"exit_code", a.exit_code}, {"signal", a.signal},
+                          {"seconds", double(a.end_ns - a.begin_ns) * 1e-9},
+                          {"stderr", trace::task_output_path(output, a.item, a.attempt, "err")}};
+  };
+  nlohmann::json failed = nlohmann::json::array(), slowest = nlohmann::json::array();
+  for (const auto& a : s.failed) failed.push_back(attempt(a));
+  for (const auto& a : s.slowest) slowest.push_back(attempt(a));
+  return {{"attempts", s.attempts},         {"failed", failed},
+          {"slowest", slowest},             {"task_seconds", s.task_seconds},
+          {"cpu_seconds", s.cpu_seconds},   {"max_rss_kib", s.max_rss_kib},
+          {"median_rss_kib", s.median_rss_kib}, {"output", output}};
+}
+
 std::string lane_name(int rank, int thread) { return fmt::format("rank {} thread {}", rank, thread); }
 
 void add_core_usage(const timeline::Intervals& c, std::vector<ThreadStats>& threads) {
@@ -177,6 +194,8 @@ Report analyse(const timeline::Timeline& t) {
   warn_binding_and_oversubscription(t, r);
   warn_shared_cores(t, host_of, r);
   warn_migrations(r, r.warnings);
+  r.tasks = task_stats(t);
+  if (!t.facts.resumed_from.empty()) r.chain = follow_chain(t);
   return r;
 }
 
@@ -214,6 +233,8 @@ std::string to_text(const Report& r) {
                        pct({A::handout}), pct({A::mpi}), pct({A::startup, A::shutdown, A::abandoned}),
                        cores.empty() ? "-" : cores, t.migrations);
   }
+  if (r.tasks.attempts > 0) out += tasks_text(r.tasks, r.facts.task_output);
+  if (r.chain) out += chain_text(*r.chain);
   for (const auto& w : r.warnings) out += fmt::format("\nwarning: {}", w);
   if (!r.warnings.empty()) out += "\n";
   return out;
@@ -257,6 +278,14 @@ std::string to_json(const Report& r) {
               {"cpu_share_of_items", r.cpu_share < 0 ? json() : json(r.cpu_share)},
               {"threads", threads},
               {"warnings", r.warnings}};
+  out["items_failed"] = s.items_failed;
+  if (r.tasks.attempts > 0) out["tasks"] = tasks_json(r.tasks, f.task_output);
+  if (r.chain)
+    out["farm"] = {{"runs", r.chain->runs},           {"missing", r.chain->missing},
+                   {"items", r.chain->items},         {"succeeded", r.chain->succeeded},
+                   {"attempts", r.chain->attempts},   {"wall_seconds", r.chain->wall_seconds},
+                   {"task_cpu_seconds", r.chain->task_cpu_seconds},
+                   {"checksum", fmt::format("{:016x}", r.chain->checksum)}};
   return out.dump(2);
 }
 

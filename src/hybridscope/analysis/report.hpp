@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "hybridscope/analysis/farm.hpp"
 #include "hybridscope/metrics/pop.hpp"
 #include "hybridscope/timeline/reader.hpp"
 
@@ -30,6 +33,8 @@ struct Report {
   double cpu_share = -1;  // of all time in items, on a CPU (metrics::cpu_share_of_items)
   std::vector<ThreadStats> threads;
   std::vector<std::string> warnings;
+  TaskStats tasks;                 // a task farm's (attempts 0 otherwise)
+  std::optional<FarmChain> chain;  // a resumed run's chain
 };
 
 // Cores, migrations and shared cores need the intervals loaded; without them those stay empty.

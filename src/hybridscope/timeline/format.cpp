@@ -30,7 +30,7 @@ std::span<const Field> all_fields() {
                            intervals::item, intervals::cpu_ns, intervals::begin_ns, intervals::end_ns,
                            tasks::item, tasks::rank, tasks::thread, tasks::attempt, tasks::pid, tasks::exit_code,
                            tasks::signal, tasks::begin_ns, tasks::end_ns, tasks::user_ns, tasks::system_ns,
-                           tasks::max_rss_kib, succeeded::first, succeeded::count, carried::first, carried::count});
+                           tasks::max_rss_kib, tasks::abandoned, succeeded::first, succeeded::count, carried::first, carried::count});
     return out;
   }();
   return fields;

@@ -152,6 +152,7 @@ inline constexpr Field end_ns{"tasks", "end_ns", Type::i64, "ns"};
 inline constexpr Field user_ns{"tasks", "user_ns", Type::i64, "ns"};
 inline constexpr Field system_ns{"tasks", "system_ns", Type::i64, "ns"};
 inline constexpr Field max_rss_kib{"tasks", "max_rss_kib", Type::i64, "KiB"};
+inline constexpr Field abandoned{"tasks", "abandoned", Type::u8};
 }  // namespace tasks
 
 namespace succeeded {

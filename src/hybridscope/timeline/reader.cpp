@@ -544,15 +544,16 @@ std::vector<trace::TaskAttempt> read_tasks(const h5::File& file, const Timeline&
   const auto user = column<std::int64_t>(file, tasks::user_ns, n, why);
   const auto system = column<std::int64_t>(file, tasks::system_ns, n, why);
   const auto rss = column<std::int64_t>(file, tasks::max_rss_kib, n, why);
+  const auto abandoned = column<std::uint8_t>(file, tasks::abandoned, n, why);
   std::vector<trace::TaskAttempt> out(n);
   for (std::size_t i = 0; i < n; ++i) {
     if (item[i] < 0 || std::uint64_t(item[i]) >= end || rank[i] < 0 || rank[i] >= t.facts.layout.ranks ||
         thread[i] < 0 || thread[i] >= t.facts.layout.threads || attempt[i] < 0 || finish[i] < begin[i] ||
-        (exit_code[i] < 0) != (signal[i] > 0))
+        (exit_code[i] < 0) != (signal[i] > 0) || abandoned[i] > 1)
       damaged("/tasks row {}: item {} rank {} thread {} attempt {} from {} to {} ns, exit code {} signal {}", i,
               item[i], rank[i], thread[i], attempt[i], begin[i], finish[i], exit_code[i], signal[i]);
     out[i] = {std::uint64_t(item[i]), rank[i], thread[i], attempt[i], pid[i], exit_code[i], signal[i],
-              begin[i],  finish[i], user[i], system[i], rss[i]};
+              begin[i],  finish[i], user[i], system[i], rss[i], abandoned[i] == 1};
   }
   return out;
 }

@@ -185,6 +185,7 @@ void write_tasks(h5::ParallelFile& file, const trace::Recording& r) {
   put(table, tasks::user_ns, column_of(rows, [](auto& t) { return t.user_ns; }));
   put(table, tasks::system_ns, column_of(rows, [](auto& t) { return t.system_ns; }));
   put(table, tasks::max_rss_kib, column_of(rows, [](auto& t) { return t.max_rss_kib; }));
+  put(table, tasks::abandoned, column_of(rows, [](auto& t) { return std::uint8_t{t.abandoned}; }));
 }
 
 void write_ranges(h5::ParallelFile& file, const Field& first, const Field& count, const std::vector<ItemRange>& rows) {

@@ -20,6 +20,7 @@ struct TaskAttempt {
   std::int64_t begin_ns = 0, end_ns = 0;  // the rank's clock while running; the run's time once written
   std::int64_t user_ns = 0, system_ns = 0;
   std::int64_t max_rss_kib = 0;           // peak resident memory of the task's largest process
+  bool abandoned = false;                 // a stop ended it: the item is not done, a resumed run runs it
 
   bool succeeded() const { return exit_code == 0; }
   // What the attempt adds to the run checksum: 0 for success, so that a fully successful farm has

@@ -404,10 +404,11 @@ trace::TaskAttempt CommandWorker::run_attempt(std::uint64_t item, int attempt) {
   a.user_ns = ns_of(end.usage.ru_utime);
   a.system_ns = ns_of(end.usage.ru_stime);
   a.max_rss_kib = end.usage.ru_maxrss;
-  attempts_.push_back(a);
   // A task that a stop ended (or that failed while the rank stops: Slurm signals every process of a
   // job step) did not fail: it is abandoned and a resumed run runs it again.
-  if (end.stopped || (!a.succeeded() && stop::requested())) throw Abandoned{};
+  a.abandoned = end.stopped || (!a.succeeded() && stop::requested());
+  attempts_.push_back(a);
+  if (a.abandoned) throw Abandoned{};
   return a;
 }
 
