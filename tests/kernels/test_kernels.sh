@@ -3,7 +3,8 @@
 # the serial reference checksum (tests/kernels/reference.py, which calls the kernel without the
 # driver) in every layout; every failure ends every rank with the documented exit code and one line;
 # a crash ends the job without a hang and names the rank; a stop abandons a Python item under way;
-# the timeline of a user kernel reads back with `report`.
+# the timeline of a user kernel reads back with `report`; `study DECK` compares the layouts of a
+# plug-in deck and of a Python deck, and refuses a bad deck before anything runs.
 # Usage: test_kernels.sh HYBRIDSCOPE MPIEXEC EXAMPLES_DIR TEST_KERNELS_DIR PART
 #   EXAMPLES_DIR: the built example plug-ins (build/examples/kernels); TEST_KERNELS_DIR: the built
 #   test plug-ins; PART: plugin, plugin-failures, python or python-failures.
@@ -116,6 +117,48 @@ sys.exit(not (a["complete"] == 0 and a["stop_reason"].decode().startswith("faile
   fi
 }
 
+# deck_study NAME REFERENCE DECK ARGS...: `study DECK ARGS` on 1, 2 and 4 workers: the six layouts
+# (threads, processes, hybrid 2x2) each left a complete timeline of its layout with the serial
+# reference checksum, the conclusions say so, and summary.json names the deck by its absolute path.
+deck_study() {
+  local name=$1 expected=$2 deck=$3 folder=$work/study-$1; shift 3
+  timeout $((300 * time_factor)) "$exe" study "$deck" --max-workers 4 --launcher "$mpiexec" -o "$folder" "$@" \
+    >"$work/out" 2>&1 || { fail "study $name: exit $?: $(cat "$work/out")"; return; }
+  local layouts=(1x1 1x2 2x1 1x4 2x2 4x1) stem layout
+  stem=$(basename "$deck" .toml)
+  for layout in "${layouts[@]}"; do
+    /usr/bin/python3 "$here/../python/check_timeline.py" "$folder/$stem-$layout.h5" --ranks "${layout%x*}" \
+      --threads "${layout#*x}" || { fail "study $name: $stem-$layout.h5"; return; }
+  done
+  if /usr/bin/python3 - "$folder" "$stem" "$expected" "$deck" "${layouts[@]}" <<'PY'
+import json, os, sys, h5py
+folder, stem, expected, deck, layouts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+deck = os.path.normpath(os.path.abspath(deck))  # as hybridscope makes it absolute: no symlinks resolved
+summary = json.load(open(f"{folder}/summary.json"))
+sums = {h5py.File(f"{folder}/{stem}-{l}.h5", "r").attrs["checksum"].decode() for l in layouts}
+assert sums == {expected}, (sums, expected)
+assert [r["name"] for r in summary["runs"]] == [f"{stem}-{l}" for l in layouts], summary["runs"]
+assert summary["input"] == deck and summary["title"].startswith(f"study {deck}: "), (summary["input"], deck)
+assert any(f"checksum {expected} in all 6 complete runs" in c for c in summary["conclusions"]), summary["conclusions"]
+assert any(c.startswith("4 workers, fastest: ") for c in summary["conclusions"]), summary["conclusions"]
+PY
+  then pass "study $name: 6 layouts complete, checksum $expected in each, the deck in summary.json"
+  else fail "study $name: $(cat "$work/out")"
+  fi
+}
+
+# bad_study NAME WORD ARGS...: `study ARGS` ends at once with exit 2 and one line containing WORD,
+# and launches nothing (no output folder).
+bad_study() {
+  local name=$1 word=$2 code; shift 2
+  timeout $((30 * time_factor)) "$exe" study "$@" --launcher "$mpiexec" -o "$work/bad-study" >"$work/out" 2>&1
+  code=$?
+  if [ $code -eq 2 ] && [ "$(wc -l <"$work/out")" -eq 1 ] && grep -qF -- "$word" "$work/out" && [ ! -e "$work/bad-study" ]
+  then pass "study $name: exit 2 before any run: $(cat "$work/out")"
+  else fail "study $name: exit $code: $(cat "$work/out")"
+  fi
+}
+
 if [ "$part" = plugin ]; then
   # The three examples with their own arguments, and the issue's minimal contract.
   ref=$("${reference[@]}" plugin "$examples/libmandelbrot.so" "width=120 height=90 max_iter=300" 90)
@@ -161,6 +204,15 @@ if [ "$part" = plugin ]; then
   else
     fail "report of a plug-in timeline: $(cat "$work/out" "$work/report")"
   fi
+
+  # study on a plug-in deck whose library path is relative to the deck, from another folder.
+  mkdir -p "$work/decks/mandel/lib"
+  cp "$examples/libmandelbrot.so" "$work/decks/mandel/lib/"
+  printf 'items = 60\n[workload]\nkind = "plugin"\nlibrary = "lib/libmandelbrot.so"\nargs = "width=80 height=60 max_iter=200"\n' \
+    >"$work/decks/mandel/mandel.toml"
+  ref=$("${reference[@]}" plugin "$examples/libmandelbrot.so" "width=80 height=60 max_iter=200" 60)
+  cd "$work/elsewhere" && deck_study "plug-in deck" "$ref" ../decks/mandel/mandel.toml
+  cd "$work" || exit 1
 fi
 
 if [ "$part" = plugin-failures ]; then
@@ -180,6 +232,15 @@ if [ "$part" = plugin-failures ]; then
   expect_failure "item fails (static-block)" 1 0 "item 17 failed" "${faulty[@]}" --set workload.args=item_fail=17 \
     --set strategy=static-block
   failed_timeline "item fails (static-block)"
+  # study on a bad deck, or with an option a deck cannot take: one line, exit 2, nothing launched.
+  bad_study "missing deck" "$work/none.toml" "$work/none.toml"
+  printf 'items = \n' >"$work/broken.toml"
+  bad_study "deck that does not parse" "$work/broken.toml" "$work/broken.toml"
+  printf 'items = 4\n[workload]\nkind = "plugin"\n' >"$work/nolib.toml"
+  bad_study "deck without workload.library" "workload.library" "$work/nolib.toml"
+  bad_study "--scale on a deck" "--scale applies to the built-in studies" "$source_dir/inputs/demo.toml" --scale 0.5
+  bad_study "--set on a built-in study" "--set applies to a study of an input deck" fib --set items=4
+  bad_study "unknown study" "unknown study 'gill'" gill
   # A segfault: the job ends (no hang), and a line names the rank and the signal.
   start=$(date +%s)
   OMP_NUM_THREADS=2 timeout $((60 * time_factor)) "$mpiexec" -np 3 "${mpi_flags[@]}" "$exe" "${faulty[@]}" \
@@ -234,6 +295,9 @@ PY
   then pass "report reads a Python timeline; every item has its GIL wait (lock_wait) and its work"
   else fail "python timeline/lock_wait: $(cat "$work/out" "$work/report" | head -40)"
   fi
+  # study on the shipped Python deck (its file relative to inputs/), from the test's folder.
+  ref=$("${reference[@]}" python "$source_dir/examples/kernels/seeds.py" work 8)
+  deck_study "python deck" "$ref" "$source_dir/inputs/python_gil.toml" --set items=8
   # A stop abandons a Python item under way (an asynchronous exception), and the timeline is written.
   stopped_by_term "SIGTERM abandons a running Python item" 1 run --set items=2 --set workload.kind=python \
     --set workload.file="$values" --set workload.function=forever

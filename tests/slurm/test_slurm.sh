@@ -2,7 +2,8 @@
 # The Slurm templates and the Lmod modulefile, for real: starts a one-machine Slurm cluster, installs
 # hybridscope, submits every template with sbatch as an ordinary user, and checks that each job
 # left a complete timeline with the expected ranks x threads and the reference checksum; a job that
-# reaches its time limit must leave a valid timeline marked incomplete.
+# reaches its time limit must leave a valid timeline marked incomplete. User kernels too: the hybrid
+# template with a plug-in deck and with a Python deck gives their singleton runs' checksums.
 # Usage: test_slurm.sh SOURCE_DIR BUILD_DIR        (as root, or with passwordless sudo)
 set -u
 source_dir=$(cd "$1" && pwd)
@@ -66,19 +67,41 @@ wait_for() {
   echo "STILL_${state_now:-UNKNOWN}"
 }
 
-# check_run NAME FILE RANKS THREADS: a complete timeline of RANKS x THREADS with the reference checksum.
+# check_run NAME FILE RANKS THREADS [REFERENCE]: a complete timeline of RANKS x THREADS with the
+# reference checksum (default: demo.toml's).
 check_run() {
-  local name=$1 file=$2 ranks=$3 threads=$4
+  local name=$1 file=$2 ranks=$3 threads=$4 reference=${5:-$reference}
   [ -f "$file" ] || { fail "$name: no timeline $file"; return; }
   /usr/bin/python3 "$source_dir/tests/python/check_timeline.py" "$file" --ranks "$ranks" --threads "$threads" \
     || { fail "$name: timeline check"; return; }
   [ "$(checksum_of "$file")" = "$reference" ] || fail "$name: checksum $(checksum_of "$file") != $reference"
 }
 
+# User kernels (docs/kernels.md): the C example plug-in and the seeds' Python function, copied with
+# their decks where the job's user can read them (paths in a deck are relative to its folder), and
+# their reference checksums from singleton runs of the same decks.
+kernels=$jobs/kernels
+install -d -o "$user" -m 755 "$kernels"
+install -m 644 "$build_dir/examples/kernels/libmandelbrot.so" "$source_dir/examples/kernels/seeds.py" "$kernels/" \
+  || { echo "FAIL: the example kernels (build them first)"; exit 1; }
+printf 'items = 48\nstrategy = "dynamic"\n[workload]\nkind = "plugin"\nlibrary = "libmandelbrot.so"\nargs = "width=160 height=48 max_iter=400"\n' \
+  >"$kernels/plugin.toml"
+printf 'items = 16\nstrategy = "dynamic"\n[workload]\nkind = "python"\nfile = "seeds.py"\nfunction = "work"\n' \
+  >"$kernels/python.toml"
+declare -A kernel_reference
+for deck in plugin python; do
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+    "$prefix/bin/hybridscope" run "$kernels/$deck.toml" -o "$state/reference-$deck.h5" >/dev/null \
+    || { echo "FAIL: reference run of the $deck deck"; exit 1; }
+  kernel_reference[$deck]=$(checksum_of "$state/reference-$deck.h5")
+done
+
 threads=$(submit "$templates/threads-only.sbatch" "$input" "${args[@]}")
 processes=$(submit "$templates/processes-only.sbatch" "$input" "${args[@]}")
 hybrid=$(submit "$templates/hybrid.sbatch" "$input" "${args[@]}")
 compare=$(submit "$templates/compare-layouts.sbatch" "$input" "${args[@]}")
+plugin_job=$(submit "$templates/hybrid.sbatch" "$kernels/plugin.toml")
+python_job=$(submit "$templates/hybrid.sbatch" "$kernels/python.toml")
 # Time limit: Slurm sends USR1 (the templates' --signal) 45 s before the 2 min limit, or up to 60 s
 # earlier (sbatch(1): "the resolution of event handling"), so never in the first 15 s, while the step
 # may still be starting. Its items wait (1 s each, far more than fit) rather than compute, so that the
@@ -99,13 +122,21 @@ echo HYBRIDSCOPE_ROOT=\$HYBRIDSCOPE_ROOT
 SCRIPT
 module_job=$(submit --output=module-%j.out "$jobs/module.sbatch")
 [ -n "$threads" ] && [ -n "$processes" ] && [ -n "$hybrid" ] && [ -n "$compare" ] && [ -n "$limited" ] \
-  && [ -n "$module_job" ] && [ -n "$advise" ] || { echo "FAIL: sbatch refused a template"; exit 1; }
+  && [ -n "$module_job" ] && [ -n "$advise" ] && [ -n "$plugin_job" ] && [ -n "$python_job" ] || { echo "FAIL: sbatch refused a template"; exit 1; }
 
 for job in "threads $threads 1 4" "processes $processes 4 1" "hybrid $hybrid 2 2"; do
   read -r name id ranks nthreads <<<"$job"
   end=$(wait_for "$id")
   [ "$end" = COMPLETED ] || { fail "$name job $id ended $end: $(cat "$jobs"/*-"$id".out 2>/dev/null)"; continue; }
   check_run "$name" "$jobs/hybridscope-$name-$id.h5" "$ranks" "$nthreads" && echo "ok: $name template ($ranks x $nthreads)"
+done
+
+for job in "plugin $plugin_job" "python $python_job"; do
+  read -r deck id <<<"$job"
+  end=$(wait_for "$id")
+  [ "$end" = COMPLETED ] || { fail "$deck deck job $id ended $end: $(cat "$jobs/hybridscope-hybrid-$id.out")"; continue; }
+  check_run "$deck deck" "$jobs/hybridscope-hybrid-$id.h5" 2 2 "${kernel_reference[$deck]}" \
+    && echo "ok: hybrid template with the $deck deck (2 x 2, checksum ${kernel_reference[$deck]})"
 done
 
 end=$(wait_for "$compare")

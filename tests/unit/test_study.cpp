@@ -188,6 +188,38 @@ TEST(DefineStudy, LayoutsPerStudyAndSizesFromTheCpus) {
   EXPECT_THROW(define_study({.name = "gill"}, 2), InputError);
 }
 
+// A study of the user's deck: every split of 1, 2, 4, ... workers, each a run of the deck (by its
+// absolute path) with the --set overrides; bad decks and options that cannot apply are refused.
+TEST(DefineStudy, ADeckRunsThreadsProcessesAndHybridsOfItself) {
+  const std::string deck = HYBRIDSCOPE_SOURCE_DIR "/inputs/demo.toml";
+  const auto study = define_study({.name = deck, .sets = {"items=8"}}, 2);
+  Strings names, series;
+  for (const auto& c : study.configurations) {
+    names.push_back(c.name);
+    series.push_back(c.series);
+    EXPECT_EQ(c.run_args, (Strings{std::filesystem::absolute(deck).lexically_normal().string(), "--set", "items=8"}));
+  }
+  EXPECT_EQ(names, (Strings{"demo-1x1", "demo-1x2", "demo-2x1", "demo-1x4", "demo-2x2", "demo-4x1"}));
+  EXPECT_EQ(series, (Strings{"threads", "threads", "processes", "threads", "hybrid", "processes"}));
+  EXPECT_EQ(study.stem, "demo");
+  EXPECT_EQ(define_study({.name = deck, .max_workers = 2}, 2).configurations.size(), 3u);
+  EXPECT_EQ(define_study({.name = deck}, 8).configurations.back().name, "demo-8x1");  // the CPUs beyond 4
+  EXPECT_THROW(define_study({.name = deck, .scale = 0.5}, 2), InputError);
+  EXPECT_THROW(define_study({.name = "fib", .sets = {"items=8"}}, 2), InputError);
+  try {
+    define_study({.name = "/nowhere/deck.toml"}, 2);
+    ADD_FAILURE() << "a missing deck was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nowhere/deck.toml"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(define_study({.name = deck, .sets = {"no_such_key=1"}}, 2), InputError);
+  // Built-in names win over files; a path ending in .toml is a deck even when it is missing.
+  EXPECT_FALSE(is_deck("gil"));
+  EXPECT_TRUE(is_deck("gil.toml"));
+  EXPECT_TRUE(is_deck(HYBRIDSCOPE_SOURCE_DIR "/README.md"));
+  EXPECT_FALSE(is_deck("gill"));
+}
+
 // A finished run of `workload` as `ranks` x `threads`, `wall` seconds, `busy` lanes in items on average.
 Trial finished(const std::string& series, const std::string& workload, Layout layout, double wall, double busy,
                std::uint64_t checksum = 0xc0ffee) {
@@ -245,6 +277,21 @@ TEST(Conclude, SameWorkersComparesLayoutsAndFlagsDifferentChecksums) {
   EXPECT_TRUE(has(lines, "fastest: x (1.500 s); slowest: x (3.000 s, 2.00x as long)"));
   EXPECT_TRUE(has(lines, "fib 30: checksums DIFFER (0000000000000bad, 0000000000c0ffee): an item was lost or done twice"));
   EXPECT_FALSE(has(lines, "oversubscribed"));
+}
+
+// The same work at several worker counts (a deck's study): the fastest layout at each count.
+TEST(Conclude, SameWorkAtSeveralCountsNamesTheFastestLayoutAtEach) {
+  auto trials = std::vector<Trial>{finished("threads", "python", {1, 1}, 2.0, 1),
+                                   finished("threads", "python", {1, 2}, 2.0, 1),
+                                   finished("processes", "python", {2, 1}, 1.0, 2)};
+  trials[1].config.name = "p-1x2";
+  trials[2].config.name = "p-2x1";
+  const auto lines = conclude(trials, 2);
+  EXPECT_TRUE(has(lines, "2 workers, fastest: p-2x1 (1.000 s); slowest: p-1x2 (2.000 s, 2.00x as long)"));
+  EXPECT_FALSE(has(lines, "1 workers, "));  // one layout of 1 worker: nothing to compare
+  // Different work (a built-in study's two kernels): no per-count comparison.
+  trials.push_back(finished("spin, threads", "spin", {1, 2}, 1.0, 2));
+  EXPECT_FALSE(has(conclude(trials, 2), "2 workers, fastest"));
 }
 
 class Launch : public ::testing::Test {

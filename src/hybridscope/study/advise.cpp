@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "hybridscope/config/config.hpp"
-#include "hybridscope/config/load.hpp"
 #include "hybridscope/core/stop.hpp"
 
 namespace hybridscope::study {
@@ -22,16 +20,8 @@ constexpr double kSummaryS = 1.0;    // kept for writing the summary at the end
 constexpr double kShortestTrialS = 1.0;
 constexpr double kTieGap = 0.05;  // short trials on a shared machine vary by a few percent
 
-// Bad input stops here, before any launch, with the message `run` would give.
-void check_input(const AdviseOptions& o) {
-  std::vector<Override> overrides;
-  for (const auto& s : o.sets) overrides.push_back(parse_override(s));
-  parse_config(read_input_file(o.input), o.input, overrides);
-}
-
 std::vector<Configuration> candidates(const AdviseOptions& o, int workers) {
-  std::vector<std::string> args{o.input};
-  for (const auto& s : o.sets) args.insert(args.end(), {"--set", s});
+  const auto args = input_args(o.input, o.sets);
   std::vector<Configuration> out;
   for (const auto& layout : layouts_of(workers))
     out.push_back({fmt::format("{}x{}", layout.ranks, layout.threads), std::string(kind(layout)), layout, args});
@@ -115,7 +105,7 @@ std::vector<std::string> not_tried(const std::vector<Trial>& trials, const std::
 Summary summarise(const Setup& setup, const std::string& title, int workers, const std::vector<Trial>& trials,
                   const std::vector<Configuration>& configurations) {
   const Choice choice = choose(trials);
-  Summary summary{title, recommendation(trials, choice), {}};
+  Summary summary{title, recommendation(trials, choice), {}, {}};
   if (choice.best) {
     summary.recommended = trials[*choice.best].config.layout;
     for (const auto& line : command_lines(setup, trials[*choice.best].config)) summary.conclusions.push_back(line);
@@ -154,7 +144,7 @@ Choice choose(const std::vector<Trial>& trials) {
 
 void advise(const AdviseOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  check_input(options);
+  check_input(options.input, options.sets);
   const auto setup = make_setup(options.launcher, options.folder.empty() ? default_folder("advise") : options.folder);
   const int workers = options.workers > 0 ? options.workers : setup.cpus;
   const auto configurations = candidates(options, workers);
@@ -164,7 +154,8 @@ void advise(const AdviseOptions& options) {
   fmt::print("{}\n{} CPUs, launcher {}\n\n", title, setup.cpus, setup.launcher.program);
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto trials = run_trials(setup, configurations, options.budget_s - setup_s);
-  const auto summary = summarise(setup, title, workers, trials, configurations);
+  auto summary = summarise(setup, title, workers, trials, configurations);
+  summary.input = options.input;
   write_results(setup, trials, summary, false);
 }
 

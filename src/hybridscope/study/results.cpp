@@ -12,6 +12,8 @@
 
 #include "hybridscope/analysis/compare.hpp"
 #include "hybridscope/analysis/plot.hpp"
+#include "hybridscope/config/config.hpp"
+#include "hybridscope/config/load.hpp"
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/file.hpp"
 
@@ -139,6 +141,7 @@ std::string summary_json(const Setup& setup, const std::vector<Trial>& trials, c
                               {"launcher", setup.launcher.program},
                               {"conclusions", summary.conclusions},
                               {"recommended", recommended},
+                              {"input", summary.input.empty() ? nlohmann::json() : nlohmann::json(summary.input)},
                               {"runs", runs}};
   return out.dump(2) + "\n";
 }
@@ -155,6 +158,18 @@ Setup make_setup(const std::string& launcher, const std::string& folder) {
 std::string default_folder(const std::string& what) {
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   return fmt::format("hybridscope-{}-{:%Y%m%dT%H%M%SZ}", what, now);
+}
+
+std::vector<std::string> input_args(const std::string& input, const std::vector<std::string>& sets) {
+  std::vector<std::string> args{input};
+  for (const auto& s : sets) args.insert(args.end(), {"--set", s});
+  return args;
+}
+
+void check_input(const std::string& input, const std::vector<std::string>& sets) {
+  std::vector<Override> overrides;
+  for (const auto& s : sets) overrides.push_back(parse_override(s));
+  parse_config(read_input_file(input), input, overrides);
 }
 
 std::vector<std::string> run_program(const std::string& exe, const Configuration& c, const std::string& folder) {

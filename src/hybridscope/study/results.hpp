@@ -34,6 +34,13 @@ Setup make_setup(const std::string& launcher, const std::string& folder);
 // "hybridscope-<what>-<UTC time>" in the current directory.
 std::string default_folder(const std::string& what);
 
+// `INPUT --set S ...`: what every run of an input deck gets after `hybridscope run`.
+std::vector<std::string> input_args(const std::string& input, const std::vector<std::string>& sets);
+
+// Bad input stops a study or advise before any launch, with the message `run` would give (one line
+// naming the file). Throws InputError.
+void check_input(const std::string& input, const std::vector<std::string>& sets);
+
 // `exe run [INPUT] --set ... --set threads=T`, with `-o` the configuration's timeline in `folder`
 // unless `folder` is empty.
 std::vector<std::string> run_program(const std::string& exe, const Configuration& c, const std::string& folder);
@@ -57,6 +64,7 @@ struct Summary {
   std::string title;  // what ran, where
   std::vector<std::string> conclusions;
   std::optional<Layout> recommended;  // advise
+  std::string input;                  // the input deck every run used (advise, a deck's study), or empty
 };
 
 // summary.txt (also printed), summary.json and compare.svg; with `plots` also NAME.svg per trial.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -104,6 +105,29 @@ const Definition kDefinitions[] = {
                   "leave ranks idle at the end, dynamic and guided keep them busy", imbalance},
 };
 
+bool is_builtin(const std::string& name) {
+  return std::any_of(std::begin(kDefinitions), std::end(kDefinitions), [&](auto& d) { return name == d.name; });
+}
+
+// A user's deck cannot be scaled as the built-in kernels are: what an item costs is the user's code.
+Study deck_study(const StudyOptions& o, int cpus) {
+  if (o.scale)
+    throw InputError(fmt::format("--scale applies to the built-in studies, not to the input deck '{}' (accepted: "
+                                 "fewer items with --set items=N)", o.name));
+  check_input(o.name, o.sets);
+  const auto deck = std::filesystem::absolute(o.name).lexically_normal();
+  const auto args = input_args(deck.string(), o.sets);
+  const int most = std::min(64, o.max_workers > 0 ? o.max_workers : std::max(4, cpus));
+  Study study{deck.string(), deck.stem().string(), "", {}};
+  for (int n = 1; n <= most; n *= 2)
+    for (const auto& layout : layouts_of(n))
+      study.configurations.push_back({fmt::format("{}-{}x{}", study.stem, layout.ranks, layout.threads),
+                                      std::string(kind(layout)), layout, args});
+  study.shows = fmt::format("your input as threads only (1 x N), processes only (N x 1) and hybrid splits of N = 1 "
+                            "to {} workers: which layout suits it", study.configurations.back().layout.workers());
+  return study;
+}
+
 struct Scaling {
   double at_most;  // speedup of the run with the most workers
   double best;     // the best speedup of the series
@@ -192,11 +216,15 @@ std::vector<std::string> checksum_lines(const std::vector<Trial>& trials) {
   return out;
 }
 
-// When every run has as many workers, which layout or strategy was fastest.
-std::vector<std::string> fastest_lines(const std::vector<Trial>& trials) {
+std::vector<const Trial*> complete_runs(const std::vector<Trial>& trials) {
   std::vector<const Trial*> done;
   for (const auto& t : trials)
     if (t.report && t.report->summary.complete) done.push_back(&t);
+  return done;
+}
+
+// When every run has as many workers, which layout or strategy was fastest.
+std::vector<std::string> fastest_lines(const std::vector<const Trial*>& done) {
   const auto workers = [](const Trial* t) { return t->config.layout.workers(); };
   if (done.size() < 2 || std::any_of(done.begin(), done.end(), [&](auto* t) { return workers(t) != workers(done[0]); }))
     return {};
@@ -206,6 +234,23 @@ std::vector<std::string> fastest_lines(const std::vector<Trial>& trials) {
   return {fmt::format("fastest: {} ({:.3f} s); slowest: {} ({:.3f} s, {:.2f}x as long)", (*fast)->config.name,
                       (*fast)->report->summary.wall_seconds, (*slow)->config.name, (*slow)->report->summary.wall_seconds,
                       (*slow)->report->summary.wall_seconds / std::max(1e-9, (*fast)->report->summary.wall_seconds))};
+}
+
+// When every run did the same work with different worker counts (a deck's study), the fastest
+// layout at each count: the answer to "threads, processes or both?" for that many workers.
+std::vector<std::string> fastest_per_count(const std::vector<Trial>& trials) {
+  const auto done = complete_runs(trials);
+  std::map<int, std::vector<const Trial*>> by_workers;
+  std::set<std::string> workloads;
+  for (const auto* t : done) {
+    by_workers[t->config.layout.workers()].push_back(t);
+    workloads.insert(t->report->facts.workload_description);
+  }
+  if (by_workers.size() < 2 || workloads.size() != 1) return {};
+  std::vector<std::string> out;
+  for (const auto& [workers, runs] : by_workers)
+    for (const auto& line : fastest_lines(runs)) out.push_back(fmt::format("{} workers, {}", workers, line));
+  return out;
 }
 
 std::vector<std::string> oversubscription_lines(const std::vector<Trial>& trials, int cpus) {
@@ -224,26 +269,37 @@ std::vector<std::string> study_names() {
   return out;
 }
 
+bool is_deck(const std::string& name) {
+  std::error_code unreadable;  // a path that cannot be looked at is no file, so no deck
+  return !is_builtin(name) && (name.ends_with(".toml") || std::filesystem::is_regular_file(name, unreadable));
+}
+
 Study define_study(const StudyOptions& options, int cpus) {
+  if (is_deck(options.name)) return deck_study(options, cpus);
+  if (!options.sets.empty())
+    throw InputError(fmt::format("--set applies to a study of an input deck, not to the built-in study '{}' "
+                                 "(accepted: study PATH.toml --set KEY=VALUE)", options.name));
   for (const auto& d : kDefinitions)
     if (options.name == d.name) {
-      const Sizes sizes{options.scale, options.max_workers, cpus};
-      return {d.name, d.shows, d.configurations(sizes)};
+      const Sizes sizes{options.scale.value_or(1), options.max_workers, cpus};
+      return {d.name, d.name, d.shows, d.configurations(sizes)};
     }
-  throw InputError(fmt::format("unknown study '{}' (accepted: {})", options.name, fmt::join(study_names(), ", ")));
+  throw InputError(fmt::format("unknown study '{}' (accepted: {}, or an input deck: a path ending in .toml or an "
+                               "existing file)", options.name, fmt::join(study_names(), ", ")));
 }
 
 std::vector<std::string> conclude(const std::vector<Trial>& trials, int cpus) {
   std::vector<std::string> out = series_lines(trials, cpus);
-  for (auto more : {fastest_lines(trials), checksum_lines(trials), oversubscription_lines(trials, cpus)})
+  for (auto more : {fastest_lines(complete_runs(trials)), fastest_per_count(trials), checksum_lines(trials),
+                    oversubscription_lines(trials, cpus)})
     out.insert(out.end(), more.begin(), more.end());
   return out;
 }
 
 void run_study(const StudyOptions& options) {
-  const auto setup = make_setup(options.launcher,
-                                options.folder.empty() ? default_folder("study-" + options.name) : options.folder);
+  auto setup = make_setup(options.launcher, options.folder);
   const Study study = define_study(options, setup.cpus);
+  if (setup.folder.empty()) setup.folder = default_folder("study-" + study.stem);
   prepare_folder(setup, study.configurations, true);
   fmt::print("study      {}: {}\n{} runs on {} CPUs with {}\n\n", study.name, study.shows,
              study.configurations.size(), setup.cpus, setup.launcher.program);
@@ -252,8 +308,9 @@ void run_study(const StudyOptions& options) {
     if (stop::requested()) break;
     trials.push_back(run_trial(setup, c, options.timeout_s));
   }
-  write_results(setup, trials, {fmt::format("study {}: {}", study.name, study.shows), conclude(trials, setup.cpus), {}},
-                true);
+  const bool deck = is_deck(options.name);
+  write_results(setup, trials, {fmt::format("study {}: {}", study.name, study.shows), conclude(trials, setup.cpus), {},
+                                deck ? study.name : ""}, true);
 }
 
 }  // namespace hybridscope::study
