@@ -37,6 +37,12 @@ void expect_same(const RunConfig& a, const RunConfig& b, const std::string& cont
   EXPECT_EQ(x.long_fraction, y.long_fraction);
   EXPECT_EQ(x.long_ratio, y.long_ratio);
   EXPECT_EQ(x.seed, y.seed);
+  EXPECT_EQ(x.command, y.command);
+  EXPECT_EQ(x.tasks, y.tasks);
+  EXPECT_EQ(x.output, y.output);
+  EXPECT_EQ(x.retries, y.retries);
+  EXPECT_EQ(x.fail_fast, y.fail_fast);
+  EXPECT_EQ(x.kill_grace, y.kill_grace);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,6 +379,19 @@ TEST_P(ConfigRoundTrip, ParseOfCanonicalTomlGivesTheSameConfig) {
 
 const RoundTrip kRoundTrips[] = {
     {"defaults", RunConfig{}},
+    {"command_template", make(WorkloadKind::command,
+                              [](RunConfig& c) {
+                                c.workload.command = "./analyse \"in {item}.dat\" > /dev/null; echo '{item}'";
+                                c.workload.retries = 3;
+                                c.workload.fail_fast = true;
+                                c.workload.kill_grace = 0.25;
+                              })},
+    {"command_tasks", make(WorkloadKind::command,
+                           [](RunConfig& c) {
+                             c.workload.tasks = "/data/tasks list.txt";
+                             c.workload.output = "/scratch/out";
+                             c.items = 12;
+                           })},
     {"fib", make(WorkloadKind::fib,
                  [](RunConfig& c) {
                    c.workload.n = 0;
@@ -703,6 +722,57 @@ TEST(ConfigErrorsDetail, FileValueKeepsTheFileAsOriginBesideOverrides) {
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("deck.toml: ", 0), 0u) << e.what();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Task farms (workload.kind = "command")
+
+TEST(ConfigCommand, KeysAndDefaults) {
+  const auto c = parse_config("items = 5\n[workload]\nkind = \"command\"\ncommand = \"echo {item}\"\n", "f.toml");
+  EXPECT_EQ(c.workload.command, "echo {item}");
+  EXPECT_EQ(c.items, 5u);
+  EXPECT_EQ(c.workload.retries, 0);
+  EXPECT_FALSE(c.workload.fail_fast);
+  EXPECT_EQ(c.workload.kill_grace, 10.0);
+  EXPECT_EQ(c.workload.output, "");
+  const auto d = parse_config("[workload]\nkind = \"command\"\ncommand = \"x\"\nretries = 2\nfail_fast = true\n"
+                              "kill_grace = 1.5\noutput = \"out\"\n", "/decks/f.toml");
+  EXPECT_EQ(d.workload.retries, 2);
+  EXPECT_TRUE(d.workload.fail_fast);
+  EXPECT_EQ(d.workload.kill_grace, 1.5);
+  EXPECT_EQ(d.workload.output, "/decks/out");  // relative to the deck's folder
+}
+
+TEST(ConfigCommand, ATaskFileWithoutItemsLeavesTheCountToTheFile) {
+  const auto c = parse_config("[workload]\nkind = \"command\"\ntasks = \"list.txt\"\n", "/decks/f.toml");
+  EXPECT_EQ(c.workload.tasks, "/decks/list.txt");
+  EXPECT_EQ(c.items, 0u);
+  const auto d = parse_config("items = 3\n[workload]\nkind = \"command\"\ntasks = \"list.txt\"\n", "f.toml");
+  EXPECT_EQ(d.items, 3u);
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_config(text, "farm.toml");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(ConfigCommand, BadKeysAreOneLineNamingKeyAndWhatIsAccepted) {
+  const std::string head = "[workload]\nkind = \"command\"\n";
+  EXPECT_NE(error_of(head).find("needs exactly one of them"), std::string::npos) << error_of(head);
+  EXPECT_NE(error_of(head + "command = \"a\"\ntasks = \"b\"\n").find("needs exactly one of them"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "command = \"\"\n").find("key 'workload.command' = \"\": accepted: a shell command"),
+            std::string::npos) << error_of(head + "command = \"\"\n");
+  EXPECT_NE(error_of(head + "command = \"a\"\nretries = -1\n").find("key 'workload.retries' = -1: accepted: an "
+                                                                     "integer in [0, 100]"), std::string::npos);
+  EXPECT_NE(error_of(head + "command = \"a\"\nfail_fast = 1\n").find("accepted: true or false"), std::string::npos);
+  EXPECT_NE(error_of(head + "command = \"a\"\nkill_grace = 0\n").find("accepted: a number > 0"), std::string::npos);
+  EXPECT_NE(error_of("[workload]\nkind = \"fib\"\ncommand = \"a\"\n").find("does not apply to workload \"fib\""),
+            std::string::npos);
 }
 
 }  // namespace

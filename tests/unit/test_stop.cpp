@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <poll.h>
 #include <unistd.h>
 
 #include "hybridscope/core/stop.hpp"
@@ -38,6 +39,24 @@ TEST_P(StopSignal, ADifferentSecondSignalKeepsTheFirstAsTheReason) {
         _exit(stop::signal_received() == signal ? 0 : 3);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// A thread blocked in poll() (a farm waiting for its task) wakes up at the stop, and so does one that
+// polls later: the descriptor stays readable.
+[[noreturn]] void poll_around_a_stop(int signal) {
+  stop::install_handlers();
+  pollfd fd{};
+  fd.fd = stop::wakeup_fd();
+  fd.events = POLLIN;
+  if (::poll(&fd, 1, 0) != 0) _exit(3);  // nothing yet
+  std::raise(signal);
+  for (int i = 0; i < 2; ++i)
+    if (::poll(&fd, 1, 0) != 1 || !(fd.revents & POLLIN)) _exit(4);
+  _exit(0);
+}
+
+TEST_P(StopSignal, TheWakeupDescriptorBecomesReadableAndStaysSo) {
+  EXPECT_EXIT(poll_around_a_stop(GetParam()), ::testing::ExitedWithCode(0), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, StopSignal, ::testing::Values(SIGTERM, SIGINT, SIGUSR1));

@@ -14,8 +14,10 @@
 #include "hybridscope/analysis/plot.hpp"
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/config/load.hpp"
+#include "hybridscope/config/tasks.hpp"
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/file.hpp"
+#include "hybridscope/core/log.hpp"
 
 namespace hybridscope::study {
 
@@ -169,7 +171,16 @@ std::vector<std::string> input_args(const std::string& input, const std::vector<
 void check_input(const std::string& input, const std::vector<std::string>& sets) {
   std::vector<Override> overrides;
   for (const auto& s : sets) overrides.push_back(parse_override(s));
-  parse_config(read_input_file(input), input, overrides);
+  auto config = parse_config(read_input_file(input), input, overrides);
+  if (config.workload.kind != WorkloadKind::command) return;
+  std::vector<std::string> warnings;
+  resolve_tasks(config, input, warnings);
+  if (!config.workload.output.empty())
+    throw InputError(fmt::format("{}: key 'workload.output' = \"{}\": every run of the study would write there "
+                                 "(accepted: a farm input without workload.output: each run keeps its tasks' "
+                                 "output beside its own timeline)", input, config.workload.output));
+  log::warning(fmt::format("{} is a task farm: every run of this comparison runs its {} tasks again", input,
+                           config.items));
 }
 
 std::vector<std::string> run_program(const std::string& exe, const Configuration& c, const std::string& folder) {
