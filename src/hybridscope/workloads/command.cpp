@@ -130,14 +130,15 @@ private:
   Fd write_end_;
 };
 
-// The shell's environment for one worker: the rank's, with HYBRIDSCOPE_ITEM, _ATTEMPT, _RANK and
-// _THREAD set.
+// The shell's environment for one worker: the rank's, without what the MPI launcher put there for
+// the rank itself (a task that is an MPI program would take itself for part of this job), and with
+// HYBRIDSCOPE_ITEM, _ATTEMPT, _RANK and _THREAD set.
 class TaskEnvironment {
 public:
   TaskEnvironment(int rank, int thread)
       : rank_(fmt::format("HYBRIDSCOPE_RANK={}", rank)), thread_(fmt::format("HYBRIDSCOPE_THREAD={}", thread)) {
     for (char** e = environ; *e; ++e)
-      if (!is_ours(*e)) inherited_.push_back(*e);
+      if (!is_ours(*e) && !is_launchers(*e)) inherited_.push_back(*e);
   }
 
   char* const* for_attempt(std::uint64_t item, int attempt) {
@@ -150,10 +151,22 @@ public:
   }
 
 private:
+  static bool starts_with_any(std::string_view variable, std::initializer_list<std::string_view> prefixes) {
+    for (const auto prefix : prefixes)
+      if (variable.starts_with(prefix)) return true;
+    return false;
+  }
   static bool is_ours(std::string_view variable) {
-    for (const std::string_view name : {"HYBRIDSCOPE_ITEM=", "HYBRIDSCOPE_ATTEMPT=", "HYBRIDSCOPE_RANK=",
-                                        "HYBRIDSCOPE_THREAD="})
-      if (variable.starts_with(name)) return true;
+    return starts_with_any(variable, {"HYBRIDSCOPE_ITEM=", "HYBRIDSCOPE_ATTEMPT=", "HYBRIDSCOPE_RANK=",
+                                      "HYBRIDSCOPE_THREAD="});
+  }
+  // Open MPI's and PMIx's wiring of this rank; a user's own MCA settings (OMPI_MCA_btl=...) and
+  // OMPI_ALLOW_RUN_AS_ROOT stay.
+  static bool is_launchers(std::string_view variable) {
+    if (starts_with_any(variable, {"PMIX_", "PMI_", "ORTE_", "OMPI_MCA_orte_", "OMPI_MCA_ess", "OMPI_MCA_pmix",
+                                   "OMPI_COMM_WORLD_", "OMPI_FIRST_RANKS", "OMPI_APP_CTX_", "OMPI_UNIVERSE_SIZE",
+                                   "OMPI_NUM_APP_CTX", "OMPI_ARGV", "OMPI_COMMAND", "OMPI_FILE_LOCATION"}))
+      return true;
     return false;
   }
 
@@ -162,40 +175,64 @@ private:
   std::vector<char*> pointers_;
 };
 
-// An attempt's stdout and stderr files; on destruction a file the task left empty is removed, so
-// that only output that exists takes room and names.
-class TaskFiles {
+// One output stream of an attempt: a pipe whose data the worker copies to the stream's file, which
+// is created with the first byte. A task that writes nothing costs no file-system operation (creating
+// and removing empty files doubled the cost of a short task on an overlay file system), and a
+// running task's output can be followed with tail -f.
+class TaskStream {
 public:
-  TaskFiles(const std::string& dir, std::uint64_t item, int attempt)
-      : out_path_(trace::task_output_path(dir, item, attempt, "out")),
-        err_path_(trace::task_output_path(dir, item, attempt, "err")),
-        out_(open_creating_folder(out_path_)),
-        err_(open_creating_folder(err_path_)) {}
-  ~TaskFiles() {
-    remove_if_empty(out_, out_path_);
-    remove_if_empty(err_, err_path_);
+  explicit TaskStream(std::string path) : path_(std::move(path)) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(fmt::format("task farm: cannot create a pipe: {}", errno_text()));
+    read_end_ = Fd(fds[0]);
+    write_end_ = Fd(fds[1]);
+    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
   }
-  int out() const { return out_.get(); }
-  int err() const { return err_.get(); }
+  int read_end() const { return open_ ? read_end_.get() : -1; }  // -1: poll ignores it
+  int write_end() const { return write_end_.get(); }
+  void close_write_end() { write_end_ = Fd(); }
+
+  // Copies what the pipe holds now to the file; at end of file the stream is done.
+  void drain() {
+    char buffer[1 << 16];
+    while (open_) {
+      const auto n = ::read(read_end_.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return;
+      if (n <= 0) {
+        open_ = false;
+        return;
+      }
+      write_all(buffer, static_cast<std::size_t>(n));
+    }
+  }
 
 private:
-  static Fd open_creating_folder(const std::string& path) {
-    constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
-    int fd = ::open(path.c_str(), kFlags, 0644);
-    if (fd < 0 && errno == ENOENT) {
-      ::mkdir(fs::path(path).parent_path().c_str(), 0755);  // EEXIST: a sibling made it first
-      fd = ::open(path.c_str(), kFlags, 0644);
+  void write_all(const char* data, std::size_t size) {
+    if (file_.get() < 0) file_ = create();
+    while (size > 0) {
+      const auto n = ::write(file_.get(), data, size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Error(fmt::format("task farm: cannot write '{}': {}", path_, errno_text()));
+      data += n;
+      size -= static_cast<std::size_t>(n);
     }
-    if (fd < 0) throw Error(fmt::format("task farm: cannot create '{}': {}", path, errno_text()));
-    return Fd(fd);
-  }
-  static void remove_if_empty(const Fd& fd, const std::string& path) {
-    struct stat st {};
-    if (::fstat(fd.get(), &st) == 0 && st.st_size == 0) ::unlink(path.c_str());
   }
 
-  std::string out_path_, err_path_;
-  Fd out_, err_;
+  Fd create() const {
+    constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    int fd = ::open(path_.c_str(), kFlags, 0644);
+    if (fd < 0 && errno == ENOENT) {
+      ::mkdir(fs::path(path_).parent_path().c_str(), 0755);  // EEXIST: a sibling made it first
+      fd = ::open(path_.c_str(), kFlags, 0644);
+    }
+    if (fd < 0) throw Error(fmt::format("task farm: cannot create '{}': {}", path_, errno_text()));
+    return Fd(fd);
+  }
+
+  std::string path_;
+  Fd read_end_, write_end_, file_;
+  bool open_ = true;
 };
 
 // How a task ended.
@@ -205,34 +242,73 @@ struct Ending {
   bool stopped = false;  // a stop request ended it
 };
 
-// Waits until `pid` exits (true), `timeout_ms` passes or, with `wake_on_stop`, a stop is requested.
-// The process is not reaped, so that wait4 gets its resource usage.
-bool exits_within(pid_t pid, int pidfd, int timeout_ms, bool wake_on_stop) {
-  pollfd fds[2] = {{pidfd, POLLIN, 0}, {stop::wakeup_fd(), POLLIN, 0}};
-  if (pidfd >= 0) {
-    int n;
-    while ((n = ::poll(fds, wake_on_stop ? 2 : 1, timeout_ms)) < 0 && errno == EINTR) {
-    }
-    return n > 0 && (fds[0].revents & POLLIN);
-  }
-  // Without pidfd_open (Linux < 5.3): look every few milliseconds.
-  constexpr int kLookMs = 5;
-  for (int waited = 0;; waited += kLookMs) {
-    siginfo_t info{};
-    if (::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) return true;
-    if ((wake_on_stop && stop::requested()) || (timeout_ms >= 0 && waited >= timeout_ms)) return false;
-    ::poll(nullptr, 0, kLookMs);
-  }
-}
+// Until the task exits: copies its output, and at a stop sends SIGTERM to its group, then SIGKILL
+// once kill_grace has passed. The process is not reaped, so that wait4 gets its resource usage.
+class TaskWatch {
+public:
+  TaskWatch(pid_t pid, double kill_grace, TaskStream& out, TaskStream& err)
+      : pid_(pid), grace_ms_(static_cast<std::int64_t>(kill_grace * 1000.0)), out_(out), err_(err),
+        pidfd_(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))) {}
 
-Ending wait_for(pid_t pid, double kill_grace) {
-  Ending end;
-  const Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!exits_within(pid, pidfd.get(), -1, true)) {
-    end.stopped = true;
-    ::kill(-pid, SIGTERM);
-    if (!exits_within(pid, pidfd.get(), static_cast<int>(kill_grace * 1000.0), false)) ::kill(-pid, SIGKILL);
+  bool run_until_exit() {
+    while (!exited()) {
+      pollfd fds[4] = {{pidfd_.get(), POLLIN, 0}, {out_.read_end(), POLLIN, 0}, {err_.read_end(), POLLIN, 0},
+                       {stopped_ ? -1 : stop::wakeup_fd(), POLLIN, 0}};
+      if (::poll(fds, 4, timeout_ms()) < 0 && errno != EINTR)
+        throw Error(fmt::format("task farm: poll failed: {}", errno_text()));
+      if (fds[1].revents) out_.drain();
+      if (fds[2].revents) err_.drain();
+      if (fds[3].revents & POLLIN) terminate();
+      if (stopped_ && !killed_ && now_ns() >= kill_at_ns_) {
+        ::kill(-pid_, SIGKILL);
+        killed_ = true;
+      }
+    }
+    // What the task wrote before it ended; a child it left behind holding the pipe is not waited for.
+    out_.drain();
+    err_.drain();
+    return stopped_;
   }
+
+private:
+  static constexpr int kLookMs = 5;  // without pidfd_open (Linux < 5.3): how often to look for the exit
+
+  bool exited() const {
+    if (pidfd_.get() >= 0) {
+      pollfd fd{pidfd_.get(), POLLIN, 0};
+      return ::poll(&fd, 1, 0) == 1;
+    }
+    siginfo_t info{};
+    return ::waitid(P_PID, pid_, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_;
+  }
+
+  int timeout_ms() const {
+    std::int64_t ms = pidfd_.get() >= 0 ? -1 : kLookMs;
+    if (stopped_ && !killed_) {
+      const std::int64_t left = std::max<std::int64_t>(0, (kill_at_ns_ - now_ns()) / 1'000'000 + 1);
+      ms = ms < 0 ? left : std::min(ms, left);
+    }
+    return static_cast<int>(ms);
+  }
+
+  void terminate() {
+    stopped_ = true;
+    kill_at_ns_ = now_ns() + grace_ms_ * 1'000'000;
+    ::kill(-pid_, SIGTERM);
+  }
+
+  pid_t pid_;
+  std::int64_t grace_ms_;
+  TaskStream& out_;
+  TaskStream& err_;
+  Fd pidfd_;
+  bool stopped_ = false, killed_ = false;
+  std::int64_t kill_at_ns_ = 0;
+};
+
+Ending wait_for(pid_t pid, double kill_grace, TaskStream& out, TaskStream& err) {
+  Ending end;
+  end.stopped = TaskWatch(pid, kill_grace, out, err).run_until_exit();
   pid_t reaped;
   while ((reaped = ::wait4(pid, &end.status, 0, &end.usage)) < 0 && errno == EINTR) {
   }
@@ -255,7 +331,7 @@ public:
 
 private:
   trace::TaskAttempt run_attempt(std::uint64_t item, int attempt);
-  pid_t spawn(const std::string& command, const TaskFiles& files, char* const* env);
+  pid_t spawn(const std::string& command, const TaskStream& out, const TaskStream& err, char* const* env);
 
   CommandFarm& farm_;
   int rank_, thread_;
@@ -387,18 +463,18 @@ trace::TaskAttempt CommandWorker::run_attempt(std::uint64_t item, int attempt) {
   a.rank = rank_;
   a.thread = thread_;
   a.attempt = attempt;
-  Ending end;
-  {
-    const TaskFiles files(farm_.output(), item, attempt);
-    char* const* env = environment_.for_attempt(item, attempt);
-    a.begin_ns = now_ns();
-    const pid_t pid = spawn(farm_.command(item), files, env);
-    farm_.watchdog().started(pid);
-    end = wait_for(pid, farm_.config().kill_grace);
-    farm_.watchdog().ended(pid);
-    a.end_ns = now_ns();
-    a.pid = pid;
-  }
+  TaskStream out(trace::task_output_path(farm_.output(), item, attempt, "out"));
+  TaskStream err(trace::task_output_path(farm_.output(), item, attempt, "err"));
+  char* const* env = environment_.for_attempt(item, attempt);
+  a.begin_ns = now_ns();
+  const pid_t pid = spawn(farm_.command(item), out, err, env);
+  out.close_write_end();
+  err.close_write_end();
+  farm_.watchdog().started(pid);
+  const Ending end = wait_for(pid, farm_.config().kill_grace, out, err);
+  farm_.watchdog().ended(pid);
+  a.end_ns = now_ns();
+  a.pid = pid;
   a.exit_code = WIFEXITED(end.status) ? WEXITSTATUS(end.status) : -1;
   a.signal = WIFSIGNALED(end.status) ? WTERMSIG(end.status) : 0;
   a.user_ns = ns_of(end.usage.ru_utime);
@@ -412,12 +488,13 @@ trace::TaskAttempt CommandWorker::run_attempt(std::uint64_t item, int attempt) {
   return a;
 }
 
-pid_t CommandWorker::spawn(const std::string& command, const TaskFiles& files, char* const* env) {
+pid_t CommandWorker::spawn(const std::string& command, const TaskStream& out, const TaskStream& err,
+                           char* const* env) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, farm_.null_fd(), 0);
-  posix_spawn_file_actions_adddup2(&actions, files.out(), 1);
-  posix_spawn_file_actions_adddup2(&actions, files.err(), 2);
+  posix_spawn_file_actions_adddup2(&actions, out.write_end(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err.write_end(), 2);
   // The rank's own descriptors (MPI's sockets, the trace spool) are none of the task's business.
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
