@@ -91,7 +91,9 @@ stopped_by_term() {
     -o "$work/stop.h5" >"$work/out" 2>&1 &
   pid=$!
   if wait_until $((30 * time_factor)) test -f "$work/mark"; then
-    kill -TERM $pid
+    # To hybridscope itself: timeout passes a SIGTERM it gets on to its child and again to its process
+    # group, and a second SIGTERM means "give up on a clean stop".
+    pkill -TERM -P $pid
     wait $pid
     code=$?
     [ $code -eq 143 ] && [ -f "$work/stop.h5" ] &&

@@ -456,7 +456,9 @@ RunConfig parse_config(std::string_view toml_text, std::string_view origin,
                                  "\"FILE\" with one command per line)",
                                  origin_of(origins, w.command.empty() ? "workload.kind" : "workload.tasks", origin)));
   // A task file sets the item count when it is read (resolve_tasks); an `items` given must agree.
-  if (w.kind == WorkloadKind::command && !w.tasks.empty() && !doc.contains("items")) config.items = 0;
+  // The built-in default's own `items` was not given by anyone.
+  const bool items_given = origins.count("items") || (doc.contains("items") && origin != kDefaultOrigin);
+  if (w.kind == WorkloadKind::command && !w.tasks.empty() && !items_given) config.items = 0;
   if (config.items != 0 && config.chunk > config.items)
     throw InputError(fmt::format("{}: key 'chunk' = {}: accepted: an integer in [1, items = {}]",
                                  origin_of(origins, "chunk", origin), config.chunk, config.items));

@@ -79,7 +79,8 @@ std::string to_toml(const RunConfig& config);
 // A one-line description such as "fib n=30".
 std::string describe(const WorkloadConfig& workload);
 
-// The built-in input used by `hybridscope run` without a file.
+// The built-in input used by `hybridscope run` without a file, and its origin in messages.
 extern const std::string_view kDefaultInput;
+inline constexpr std::string_view kDefaultOrigin = "built-in default";
 
 }  // namespace hybridscope

@@ -17,12 +17,11 @@ namespace hybridscope {
 
 namespace {
 constexpr off_t kMaxInputBytes = 1 << 20;
-constexpr const char* kDefaultOrigin = "built-in default";
 
 LoadedInput load_on_root(const std::optional<std::string>& path,
                          const std::vector<std::string>& assignments) {
   LoadedInput in;
-  in.origin = path ? *path : kDefaultOrigin;
+  in.origin = path ? *path : std::string(kDefaultOrigin);
   in.text = path ? read_input_file(*path) : std::string(kDefaultInput);
   std::vector<Override> overrides;
   for (const auto& a : assignments) overrides.push_back(parse_override(a));

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <mutex>
+#include <stdexcept>
 
 #include "hybridscope/core/clock.hpp"
 #include "hybridscope/topo/host.hpp"
@@ -76,6 +77,7 @@ void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::T
       note_success(tally.succeeded, claim.item);
     }
     log.close(activity, claim.chunk, claim.item);
+    if (const auto why = worker->ends_run(); !why.empty()) throw std::runtime_error(why);
   }
 }
 }  // namespace

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +34,9 @@ namespace fs = std::filesystem;
 
 std::string errno_text() { return std::strerror(errno); }
 
+// How long a task killed by SIGTERM or SIGINT waits for the same stop to reach its rank.
+constexpr int kSameStopMs = 200;
+
 // A file descriptor closed with its owner.
 class Fd {
 public:
@@ -52,8 +56,8 @@ private:
 };
 
 // Ends the process groups of a rank's running tasks when the rank ends, however it ends (SIGKILL
-// included, where no code of the rank runs): a process forked at set-up holds the read end of a
-// pipe to which the rank writes each group as its task starts (+pgid) and ends (-pgid). When the
+// included, where no code of the rank runs): a process forked at set-up holds one end of a socket
+// pair to which the rank writes each group as its task starts (+pgid) and ends (-pgid). When the
 // rank is gone the kernel closes the write end, the watchdog reads end-of-file and kills the groups
 // still listed. PR_SET_PDEATHSIG would reach only a task's first process, and follows the thread
 // that forked it rather than the rank.
@@ -61,7 +65,8 @@ class Watchdog {
 public:
   Watchdog() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(fmt::format("task farm: cannot create a pipe: {}", errno_text()));
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+      throw Error(fmt::format("task farm: cannot create a socket pair: {}", errno_text()));
     pid_ = ::fork();
     if (pid_ < 0) {
       ::close(fds[0]), ::close(fds[1]);
@@ -85,16 +90,19 @@ public:
 private:
   static constexpr int kMaxGroups = 4096;  // a rank runs at most 1024 threads, each one task at a time
 
-  // Writes of at most PIPE_BUF bytes are atomic, so threads need no lock.
+  // Small writes to a stream socket are not split, so threads need no lock. MSG_NOSIGNAL: a watchdog
+  // that is gone (killed on its own) costs the protection, not the rank (SIGPIPE).
   void send(std::int64_t value) const noexcept {
-    while (::write(write_end_.get(), &value, sizeof value) < 0 && errno == EINTR) {
+    while (::send(write_end_.get(), &value, sizeof value, MSG_NOSIGNAL) < 0 && errno == EINTR) {
     }
   }
 
   // In the child of a multithreaded process: system calls only, no allocation, no locks.
   [[noreturn]] static void watch(int read_end) {
-    ::setpgid(0, 0);  // out of the rank's group, so that a kill of that group leaves it to clean up
-    for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGHUP}) ::signal(s, SIG_DFL);
+    // Out of the rank's group, deaf to the signals that stop a job (Slurm sends SIGTERM to every
+    // process of a step): it ends when the rank is gone, and only then.
+    ::setpgid(0, 0);
+    for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGPIPE}) ::signal(s, SIG_IGN);
     ::dup2(read_end, 0);
     // Holding the rank's other descriptors (sockets to the launcher) would hide the rank's death.
     if (::syscall(SYS_close_range, 1U, ~0U, 0U) != 0)
@@ -318,6 +326,28 @@ Ending wait_for(pid_t pid, double kill_grace, TaskStream& out, TaskStream& err) 
   return end;
 }
 
+// The words of a command that holds nothing the shell would interpret (quotes, $, globs, ~,
+// redirections, separators, comments, a leading assignment): letters, digits, blanks and _-.,/:+=@%.
+// Empty when the command needs the shell.
+std::vector<std::string> plain_words(const std::string& command) {
+  std::vector<std::string> words;
+  std::string word;
+  for (const char ch : command) {
+    const bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                       std::string_view("_-.,/:+=@%").find(ch) != std::string_view::npos;
+    if (ch == ' ' || ch == '\t') {
+      if (!word.empty()) words.push_back(std::exchange(word, {}));
+    } else if (plain) {
+      word += ch;
+    } else {
+      return {};
+    }
+  }
+  if (!word.empty()) words.push_back(word);
+  if (!words.empty() && words.front().find('=') != std::string::npos) return {};
+  return words;
+}
+
 std::int64_t ns_of(const timeval& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + std::int64_t{t.tv_usec} * 1000; }
 
 class CommandFarm;
@@ -328,6 +358,7 @@ public:
   ~CommandWorker() override;
   std::uint64_t run(std::uint64_t chunk, std::uint64_t item, trace::ThreadLog& log) override;
   bool last_item_failed() const noexcept override { return failed_; }
+  std::string ends_run() const override { return ends_run_; }
 
 private:
   trace::TaskAttempt run_attempt(std::uint64_t item, int attempt);
@@ -339,6 +370,7 @@ private:
   posix_spawnattr_t attributes_{};
   std::vector<trace::TaskAttempt> attempts_;
   bool failed_ = false;
+  std::string ends_run_;
 };
 
 class CommandFarm final : public Workload {
@@ -445,10 +477,10 @@ std::uint64_t CommandWorker::run(std::uint64_t chunk, std::uint64_t item, trace:
     failed_ = !a.succeeded();
     if (!failed_ || attempt == config.retries) {
       if (failed_ && config.fail_fast)
-        throw Error(fmt::format("task {} failed ({}; workload.fail_fast stopped the farm; its output: {})", item,
-                                a.exit_code >= 0 ? fmt::format("exit code {}", a.exit_code)
-                                                 : stop::signal_name(a.signal),
-                                trace::task_output_path(farm_.output(), item, attempt, "err")));
+        ends_run_ = fmt::format("task {} failed ({}; workload.fail_fast stopped the farm; its output: {} when it "
+                                "wrote any)", item, a.exit_code >= 0 ? fmt::format("exit code {}", a.exit_code)
+                                                                      : stop::signal_name(a.signal),
+                                trace::task_output_path(farm_.output(), item, attempt, "{out,err}"));
       return a.status_value();
     }
     // The failed attempt is an interval of its own; the retry's is closed by the caller.
@@ -481,7 +513,12 @@ trace::TaskAttempt CommandWorker::run_attempt(std::uint64_t item, int attempt) {
   a.system_ns = ns_of(end.usage.ru_stime);
   a.max_rss_kib = end.usage.ru_maxrss;
   // A task that a stop ended (or that failed while the rank stops: Slurm signals every process of a
-  // job step) did not fail: it is abandoned and a resumed run runs it again.
+  // job step) did not fail: it is abandoned and a resumed run runs it again. The signal that ended
+  // a task may be one the rank itself is about to get: give it a moment to arrive.
+  if ((a.signal == SIGTERM || a.signal == SIGINT) && !stop::requested()) {
+    pollfd stop_fd{stop::wakeup_fd(), POLLIN, 0};
+    ::poll(&stop_fd, 1, kSameStopMs);
+  }
   a.abandoned = end.stopped || (!a.succeeded() && stop::requested());
   attempts_.push_back(a);
   if (a.abandoned) throw Abandoned{};
@@ -497,11 +534,23 @@ pid_t CommandWorker::spawn(const std::string& command, const TaskStream& out, co
   posix_spawn_file_actions_adddup2(&actions, err.write_end(), 2);
   // The rank's own descriptors (MPI's sockets, the trace spool) are none of the task's business.
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
   pid_t pid = -1;
-  const int error = ::posix_spawn(&pid, "/bin/sh", &actions, &attributes_, const_cast<char* const*>(argv), env);
+  int error = ENOENT;
+  // A command without shell syntax is started directly: the shell would only split it at blanks and
+  // exec it, and one exec less is a third of a short task's cost. What cannot be started so (a shell
+  // builtin such as `exit 3` or `cd`, a missing program) goes to the shell, which runs or reports it.
+  if (const auto words = plain_words(command); !words.empty()) {
+    std::vector<char*> argv;
+    for (const auto& w : words) argv.push_back(const_cast<char*>(w.c_str()));
+    argv.push_back(nullptr);
+    error = ::posix_spawnp(&pid, argv[0], &actions, &attributes_, argv.data(), env);
+  }
+  if (error == ENOENT || error == EACCES || error == ENOTDIR) {
+    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+    error = ::posix_spawn(&pid, "/bin/sh", &actions, &attributes_, const_cast<char* const*>(argv), env);
+  }
   posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) throw Error(fmt::format("task farm: cannot start /bin/sh for '{}': {}", command, std::strerror(error)));
+  if (error != 0) throw Error(fmt::format("task farm: cannot start '{}': {}", command, std::strerror(error)));
   return pid;
 }
 
