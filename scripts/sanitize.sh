@@ -93,6 +93,8 @@ tsan_runs() {
     "gil --set items=12 --set workload.seconds=0.004 --set workload.switch_interval=0.001"
     "irregular --set items=48 --set workload.seconds=0.0005"
     "fib --set items=48 --set workload.n=18 --set counter=rma --set strategy=guided"
+    "command --set items=24 --set workload.command=\"echo\""
+    "command --set items=12 --set workload.command=\"exit\" --set workload.retries=1"
   )
   local i=0 run
   for run in "${runs[@]}"; do

@@ -64,12 +64,14 @@ run_layout 2 1 run && [ "$(checksum_of "$work/out")" = "$reference" ] \
 # --- every shipped input runs, shortened where it would take long -----------------------------
 for input in "$inputs"/*.toml; do
   head -n 1 "$input" | grep -q '^# ' || fail "$input: first line is not a comment saying what it shows"
-  extra=()
+  extra=() status=0
   case $(basename "$input") in
     io_sleep.toml) extra=(--set workload.seconds=0.05) ;;
     triad.toml) extra=(--set items=20) ;;
+    task_list.toml) status=1 ;;  # one of its tasks fails on purpose: the farm goes on, exits 1, names it
   esac
-  run_layout 2 2 run "$input" "${extra[@]}" && grep -q '^checksum' "$work/out" \
+  (cd "$work" && run_layout 2 2 run "$input" "${extra[@]}")
+  [ $? -eq $status ] && grep -q '^checksum' "$work/out" \
     && pass "input $(basename "$input")" || fail "input $input: $(cat "$work/out")"
 done
 fi

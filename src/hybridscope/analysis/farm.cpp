@@ -43,13 +43,16 @@ TaskStats task_stats(const timeline::Timeline& t) {
   s.attempts = t.tasks.size();
   if (t.tasks.empty()) return s;
   std::map<std::uint64_t, const trace::TaskAttempt*> last;
+  std::map<int, std::int64_t> rank_rss;
+  for (const auto& r : t.ranks) rank_rss[r.rank] = r.max_rss_kib;
+  for (const auto& [rank, kib] : rank_rss) s.rank_rss_kib = std::max(s.rank_rss_kib, kib);
   std::vector<std::int64_t> rss;
   for (const auto& a : t.tasks) {
     auto& l = last[a.item];
     if (!l || a.attempt > l->attempt) l = &a;
     s.task_seconds += seconds(a);
     s.cpu_seconds += double(a.user_ns + a.system_ns) * 1e-9;
-    rss.push_back(a.max_rss_kib);
+    if (a.max_rss_kib > rank_rss[a.rank]) rss.push_back(a.max_rss_kib);
   }
   for (const auto& [item, a] : last)
     if (!a->succeeded() && !a->abandoned) s.failed.push_back(*a);
@@ -59,8 +62,11 @@ TaskStats task_stats(const timeline::Timeline& t) {
                     [](const auto& a, const auto& b) { return seconds(a) > seconds(b); });
   s.slowest.resize(n);
   std::sort(rss.begin(), rss.end());
-  s.max_rss_kib = rss.back();
-  s.median_rss_kib = rss[rss.size() / 2];
+  s.measured = rss.size();
+  if (!rss.empty()) {
+    s.max_rss_kib = rss.back();
+    s.median_rss_kib = rss[rss.size() / 2];
+  }
   return s;
 }
 
@@ -95,7 +101,7 @@ FarmChain follow_chain(const timeline::Timeline& last) {
 }
 
 std::string tasks_text(const TaskStats& s, const std::string& output) {
-  std::string out = fmt::format("\ntasks      {} attempts, {} failed; output in {}\n", s.attempts, s.failed.size(), output);
+  std::string out = fmt::format("\nattempts   {} ({} items failed for good)\n", s.attempts, s.failed.size());
   for (std::size_t i = 0; i < std::min(kFailedShown, s.failed.size()); ++i) {
     const auto& a = s.failed[i];
     out += fmt::format("  failed   item {} ({}, attempt {}, rank {} thread {}): {}\n", a.item, ending(a), a.attempt,
@@ -110,8 +116,15 @@ std::string tasks_text(const TaskStats& s, const std::string& output) {
                      100 * share,
                      share >= kCpuBound ? "CPU-bound" : share <= kWaiting ? "mostly waiting: I/O, sleeps, the network"
                                                                          : "partly waiting");
-  out += fmt::format("  memory   peak {:.1f} MiB, median {:.1f} MiB per task\n", double(s.max_rss_kib) / 1024,
-                     double(s.median_rss_kib) / 1024);
+  const auto mib = [](std::int64_t kib) { return double(kib) / 1024; };
+  const std::uint64_t below = s.attempts - s.measured;
+  if (s.measured > 0)
+    out += fmt::format("  memory   peak {:.1f} MiB, median {:.1f} MiB of the {} attempts larger than their rank\n",
+                       mib(s.max_rss_kib), mib(s.median_rss_kib), s.measured);
+  if (below > 0)
+    out += fmt::format("  memory   {} attempts stayed below their rank's own {:.1f} MiB (their peak is not known "
+                       "more closely: Linux counts the rank's memory for a task until it starts its program)\n",
+                       below, mib(s.rank_rss_kib));
   return out;
 }
 

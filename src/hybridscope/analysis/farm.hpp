@@ -15,8 +15,12 @@ struct TaskStats {
   std::vector<trace::TaskAttempt> slowest;  // the longest attempts, longest first
   double task_seconds = 0;                  // wall time of all attempts
   double cpu_seconds = 0;                   // their user + system CPU time
-  std::int64_t max_rss_kib = 0;
-  std::int64_t median_rss_kib = 0;
+  // Peak memory of the tasks that outgrew their rank: Linux counts the rank's memory for a task until
+  // it execs, so a smaller task's own peak is not known, only that it stayed below its rank's.
+  std::uint64_t measured = 0;         // tasks larger than their rank
+  std::int64_t max_rss_kib = 0;       // the largest of those
+  std::int64_t median_rss_kib = 0;    // their median
+  std::int64_t rank_rss_kib = 0;      // the largest rank, below which the others stayed
 };
 
 // Empty (attempts 0) unless the timeline holds a farm's /tasks.

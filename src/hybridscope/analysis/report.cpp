@@ -34,7 +34,8 @@ nlohmann::json tasks_json(const TaskStats& s, const std::string& output) {
   return {{"attempts", s.attempts},         {"failed", failed},
           {"slowest", slowest},             {"task_seconds", s.task_seconds},
           {"cpu_seconds", s.cpu_seconds},   {"max_rss_kib", s.max_rss_kib},
-          {"median_rss_kib", s.median_rss_kib}, {"output", output}};
+          {"median_rss_kib", s.median_rss_kib}, {"attempts_larger_than_rank", s.measured},
+          {"rank_rss_kib", s.rank_rss_kib},     {"output", output}};
 }
 
 std::string lane_name(int rank, int thread) { return fmt::format("rank {} thread {}", rank, thread); }

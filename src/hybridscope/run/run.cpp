@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <omp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -215,6 +216,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   r.checksum = local[1];
   r.intervals = rec.recorded();
   r.dropped_intervals = rec.dropped();
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) == 0) r.max_rss_kib = usage.ru_maxrss;
   r.clock_offset_start_ns = rec.clock_start.offset_ns;
   r.clock_offset_end_ns = rec.clock_end.offset_ns;
   r.clock_round_trip_start_ns = rec.clock_start.round_trip_ns;

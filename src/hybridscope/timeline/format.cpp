@@ -15,7 +15,7 @@ std::span<const Field> all_fields() {
         a::task_output, a::tasks_digest, a::time_unit, a::time_origin,
         input::origin, input::given, input::resolved,
         ranks::rank, ranks::host, ranks::pid, ranks::local_rank, ranks::allowed_cpus, ranks::begin_ns,
-        ranks::end_ns, ranks::items, ranks::checksum, ranks::intervals, ranks::dropped_intervals,
+        ranks::end_ns, ranks::items, ranks::checksum, ranks::intervals, ranks::dropped_intervals, ranks::max_rss_kib,
         ranks::clock_offset_start_ns, ranks::clock_offset_end_ns, ranks::clock_round_trip_start_ns,
         ranks::clock_round_trip_end_ns,
         threads::rank, threads::thread, threads::os_thread_id, threads::allowed_cpus, threads::openmp_place,

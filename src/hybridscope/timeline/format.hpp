@@ -116,6 +116,7 @@ inline constexpr Field items{"ranks", "items", Type::u64};
 inline constexpr Field checksum{"ranks", "checksum", Type::u64};
 inline constexpr Field intervals{"ranks", "intervals", Type::u64};
 inline constexpr Field dropped_intervals{"ranks", "dropped_intervals", Type::u64};
+inline constexpr Field max_rss_kib{"ranks", "max_rss_kib", Type::i64, "KiB"};
 inline constexpr Field clock_offset_start_ns{"ranks", "clock_offset_start_ns", Type::i64, "ns"};
 inline constexpr Field clock_offset_end_ns{"ranks", "clock_offset_end_ns", Type::i64, "ns"};
 inline constexpr Field clock_round_trip_start_ns{"ranks", "clock_round_trip_start_ns", Type::i64, "ns"};

@@ -67,6 +67,7 @@ struct RankRow {
   std::uint64_t items = 0;
   std::uint64_t checksum = 0;             // this rank's part of the run checksum
   std::uint64_t intervals = 0, dropped_intervals = 0;
+  std::int64_t max_rss_kib = 0;           // the rank's own peak resident memory (0: not recorded)
   std::int64_t clock_offset_start_ns = 0, clock_offset_end_ns = 0;
   std::int64_t clock_round_trip_start_ns = 0, clock_round_trip_end_ns = 0;
 };

@@ -112,6 +112,7 @@ void write_ranks(h5::ParallelFile& file, const RankRow& r) {
   put(table, ranks::checksum, one(r.checksum));
   put(table, ranks::intervals, one(r.intervals));
   put(table, ranks::dropped_intervals, one(r.dropped_intervals));
+  put(table, ranks::max_rss_kib, one(r.max_rss_kib));
   put(table, ranks::clock_offset_start_ns, one(r.clock_offset_start_ns));
   put(table, ranks::clock_offset_end_ns, one(r.clock_offset_end_ns));
   put(table, ranks::clock_round_trip_start_ns, one(r.clock_round_trip_start_ns));
