@@ -4,6 +4,8 @@
 # left a complete timeline with the expected ranks x threads and the reference checksum; a job that
 # reaches its time limit must leave a valid timeline marked incomplete. User kernels too: the hybrid
 # template with a plug-in deck and with a Python deck gives their singleton runs' checksums.
+# The task-farm template under a 1-minute time limit: a chain of >= 3 jobs that resubmit themselves
+# with --resume, after which every task has run successfully exactly once.
 # Usage: test_slurm.sh SOURCE_DIR BUILD_DIR        (as root, or with passwordless sudo)
 set -u
 source_dir=$(cd "$1" && pwd)
@@ -50,6 +52,25 @@ submit() {
   runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" PATH="$prefix/bin:$PATH" HOME="/home/$user" \
     sbatch --parsable --chdir="$jobs" "$@"
 }
+
+# Task farm (slurm/task-farm.sbatch), submitted first so that it runs beside everything else. Slurm
+# checks time limits every 30 s and sends --signal=B:USR1@S at the first check at most S + 30 s before
+# the limit (measured on 22.05): with --time=1 and S = 20 every job is stopped 10 to 40 s after its
+# start (never sooner, while srun may still be starting). Two jobs thus do less than 80 s of work per
+# worker, and 84 s of sleeping per worker (2 workers, 2 s tasks) needs a third job, or a fourth when
+# the first ones were short: 90-140 s in all, depending on how long a resubmitted job waits for CPUs.
+# The signal comes from SBATCH_SIGNAL, which the template's resubmissions inherit (Slurm does not
+# show a job's --signal); --time and --ntasks from the command line, which the template passes on.
+# A task appends to its item's file only after its sleep: a task stopped mid-way leaves no line.
+farm_items=84
+farm_signal=B:USR1@20
+install -d -o "$user" -m 755 "$jobs/farm-results"
+printf 'items = %s\nchunk = 1\nstrategy = "dynamic"\n[workload]\nkind = "command"\ncommand = "%s"\nkill_grace = 1.0\n' \
+  "$farm_items" 'sleep 2 && echo ok >> farm-results/{item}' >"$jobs/farm.toml"
+farm_job=$(runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" PATH="$prefix/bin:$PATH" HOME="/home/$user" \
+  SBATCH_SIGNAL=$farm_signal sbatch --parsable --chdir="$jobs" --time=1 --ntasks=2 \
+  "$templates/task-farm.sbatch" farm.toml) || { echo "FAIL: sbatch refused the task-farm template"; exit 1; }
+farm_submitted=$(date +%s)
 
 # The job state, once the job has ended (sbatch --wait's exit code is unreliable for time-outs).
 # Only the final states end the wait: a job being signalled by its --signal shows SIGNALING, and
@@ -121,7 +142,7 @@ hybridscope --version
 echo HYBRIDSCOPE_ROOT=\$HYBRIDSCOPE_ROOT
 SCRIPT
 module_job=$(submit --output=module-%j.out "$jobs/module.sbatch")
-[ -n "$threads" ] && [ -n "$processes" ] && [ -n "$hybrid" ] && [ -n "$compare" ] && [ -n "$limited" ] \
+[ -n "$farm_job" ] && [ -n "$threads" ] && [ -n "$processes" ] && [ -n "$hybrid" ] && [ -n "$compare" ] && [ -n "$limited" ] \
   && [ -n "$module_job" ] && [ -n "$advise" ] && [ -n "$plugin_job" ] && [ -n "$python_job" ] || { echo "FAIL: sbatch refused a template"; exit 1; }
 
 for job in "threads $threads 1 4" "processes $processes 4 1" "hybrid $hybrid 2 2"; do
@@ -202,4 +223,87 @@ fi
 # And interactively, as the issue's users do it.
 runuser -u "$user" -- bash -c "source /etc/profile.d/lmod.sh && module use $prefix/modules && module load hybridscope && hybridscope --version" \
   | grep -q "^hybridscope [0-9]" && echo "ok: module load hybridscope" || fail "module load hybridscope"
+
+# The farm chain: follow the resubmissions ("job N resumes from ...") until a job that did not resubmit.
+chain=() states=() spans=() id=$farm_job
+while [ -n "$id" ] && [ ${#chain[@]} -lt 8 ]; do
+  end=$(wait_for "$id")
+  chain+=("$id") states+=("$end")
+  spans+=("$id $end $(scontrol show job -o "$id" | sed -n 's/.* SubmitTime=[^T]*T\([^ ]*\) .* StartTime=[^T]*T\([^ ]*\) EndTime=[^T]*T\([^ ]*\) .*/submitted \1 ran \2-\3/p')")
+  id=$(sed -n 's/^task-farm: stopped by the time limit; job \([0-9]*\) resumes from .*/\1/p' "$jobs/hybridscope-farm-$id.out")
+done
+farm_seconds=$(( $(date +%s) - farm_submitted ))
+echo "task-farm chain: ${#chain[@]} jobs, ${farm_seconds} s from submission"
+printf '  task-farm job %s\n' "${spans[@]}"
+last=${chain[-1]}
+farm_out() { cat "$jobs/hybridscope-farm-$1.out" 2>/dev/null; }
+before=$status
+[ ${#chain[@]} -ge 3 ] || fail "task farm: a chain of ${#chain[@]} jobs (${chain[*]}), expected >= 3: $(farm_out "$last")"
+for i in "${!chain[@]}"; do
+  id=${chain[$i]}
+  # Every job ends COMPLETED: the signal, not the time limit, ends each stopped job.
+  [ "${states[$i]}" = COMPLETED ] || fail "task farm: job $id ended ${states[$i]}: $(farm_out "$id")"
+  if [ "$i" -gt 0 ]; then
+    grep -q "^task-farm: job $id resumes from $jobs/hybridscope-farm-${chain[$((i - 1))]}.h5" "$jobs/hybridscope-farm-$id.out" \
+      || fail "task farm: job $id does not say it resumes from job ${chain[$((i - 1))]}: $(farm_out "$id")"
+  fi
+done
+grep -q "^task-farm: done (resumed from " "$jobs/hybridscope-farm-$last.out" \
+  || fail "task farm: the last job $last did not finish the farm: $(farm_out "$last")"
+# Every task ran successfully exactly once across the chain: one line in each item's file ...
+lines=$(cat "$jobs"/farm-results/* 2>/dev/null | wc -l)
+files=$(ls "$jobs/farm-results" | wc -l)
+bad=$(for f in "$jobs"/farm-results/*; do [ "$(cat "$f")" = ok ] || basename "$f"; done | xargs)
+[ "$files" -eq $farm_items ] && [ "$lines" -eq $farm_items ] && [ -z "$bad" ] \
+  || fail "task farm: $files result files with $lines lines for $farm_items items (not exactly one 'ok': ${bad:-none})"
+# ... and the timelines agree: one attempt that exited 0 per item over the chain, the stopped runs
+# marked incomplete by SIGUSR1, each resumed run carrying what the runs before it finished.
+timelines=()
+for id in "${chain[@]}"; do timelines+=("$jobs/hybridscope-farm-$id.h5"); done
+/usr/bin/python3 - "$farm_items" "${timelines[@]}" <<'PY' || fail "task farm: timelines of the chain"
+import sys, h5py, collections
+items, files = int(sys.argv[1]), sys.argv[2:]
+ok = collections.Counter()
+for n, path in enumerate(files):
+    with h5py.File(path, "r") as f:
+        a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        t = {c: f["tasks"][c][()] for c in f["tasks"]}
+        carried = sum(int(c) for c in f["carried"]["count"][()]) if "carried" in f else 0
+    last = n == len(files) - 1
+    assert a["complete"] == (1 if last else 0), (path, a["complete"], a["stop_reason"])
+    assert last or a["stop_reason"] == "stopped by SIGUSR1", (path, a["stop_reason"])
+    assert a["resumed_from"] == (files[n - 1] if n else ""), (path, a["resumed_from"])
+    assert a["items_carried"] == carried == sum(ok.values()), (path, a["items_carried"], carried, sum(ok.values()))
+    for item, code, abandoned in zip(t["item"], t["exit_code"], t["abandoned"]):
+        if code == 0 and not abandoned:
+            ok[int(item)] += 1
+assert sorted(ok) == list(range(items)) and set(ok.values()) == {1}, [i for i in range(items) if ok[i] != 1]
+PY
+# The chain's totals: every item succeeded, with the farm checksum of one uninterrupted run. That
+# checksum folds only the items and their exit statuses, so a reference run of a deck of the same
+# items whose commands exit 0 at once gives it; two such decks with different commands must agree.
+for command in 'true {item}' 'echo {item} >/dev/null'; do
+  printf 'items = %s\n[workload]\nkind = "command"\ncommand = "%s"\n' "$farm_items" "$command" >"$state/farm-reference.toml"
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=2 "$prefix/bin/hybridscope" run \
+    "$state/farm-reference.toml" -o "$state/farm-reference.h5" --force >/dev/null \
+    || fail "task farm: reference run of '$command'"
+  echo "$(checksum_of "$state/farm-reference.h5")"
+done >"$state/farm-checksums"
+farm_reference=$(head -1 "$state/farm-checksums")
+[ "$(sort -u "$state/farm-checksums" | wc -l)" -eq 1 ] \
+  || fail "task farm: decks of different successful commands give different checksums: $(xargs <"$state/farm-checksums")"
+"$prefix/bin/hybridscope" report --json "$jobs/hybridscope-farm-$last.h5" >"$state/farm-report.json" 2>&1 \
+  || fail "task farm: hybridscope report --json of $last: $(cat "$state/farm-report.json")"
+/usr/bin/python3 - "$state/farm-report.json" "$farm_items" "$farm_reference" "${timelines[@]}" <<'PY' \
+  || fail "task farm: report --json of the last timeline"
+import json, sys
+farm = json.load(open(sys.argv[1]))["farm"]
+items, reference, files = int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+assert farm["items"] == items and farm["succeeded"] == items, farm
+assert farm["checksum"] == reference, (farm["checksum"], reference)
+assert farm["runs"] == files and not farm["missing"], farm
+PY
+"$prefix/bin/hybridscope" report "$jobs/hybridscope-farm-$last.h5" 2>/dev/null \
+  | grep -q "^farm .*: $farm_items of $farm_items items succeeded" || fail "task farm: hybridscope report's farm line"
+[ $status -eq "$before" ] && echo "ok: task-farm template: ${#chain[@]} jobs, $farm_items of $farm_items tasks exactly once, farm checksum $farm_reference"
 exit $status

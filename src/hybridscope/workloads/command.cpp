@@ -317,12 +317,13 @@ private:
 Ending wait_for(pid_t pid, double kill_grace, TaskStream& out, TaskStream& err) {
   Ending end;
   end.stopped = TaskWatch(pid, kill_grace, out, err).run_until_exit();
+  // What the task left running in its group ends with it. Before the reaping: until then the
+  // exited leader holds its pid, so the group's number cannot have passed to another task.
+  ::kill(-pid, SIGKILL);
   pid_t reaped;
   while ((reaped = ::wait4(pid, &end.status, 0, &end.usage)) < 0 && errno == EINTR) {
   }
   if (reaped != pid) throw Error(fmt::format("task farm: cannot wait for process {}: {}", pid, errno_text()));
-  // What the task left running in its group ends with it.
-  ::kill(-pid, SIGKILL);
   return end;
 }
 
