@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 # The schema versions this checker knows (docs/timeline-format.md); a new one must be looked at.
-KNOWN_SCHEMA_VERSIONS = (1, 2)
+KNOWN_SCHEMA_VERSIONS = (1, 2, 3)
 # An item finished if its run of rows ends with one of these kinds (docs/timeline-format.md).
 FINISHED_KINDS = ("work", "io")
 
@@ -80,8 +80,10 @@ def check_items_and_checksum(attrs, intervals, kinds, ranks, threads):
     finished = intervals[last_of_item & intervals["kind"].isin(FINISHED_KINDS) & (intervals["item"] >= 0)]
     if finished["item"].duplicated().any():
         fail(f"an item was executed twice: {sorted(finished['item'][finished['item'].duplicated()].tolist())[:10]}")
-    if ((finished["item"] >= attrs["items_planned"]) | (intervals["item"] < -1)).any():
-        fail("an interval names an item outside [0, items_planned)")
+    # A resumed run (schema 3) runs items of the whole farm: items_carried + items_planned of them.
+    farm_items = int(attrs["items_planned"]) + int(attrs.get("items_carried", 0))
+    if ((finished["item"] >= farm_items) | (intervals["item"] < -1)).any():
+        fail("an interval names an item outside [0, items_carried + items_planned)")
 
     dropped = int(threads["dropped_intervals"].astype(np.uint64).sum()) if "dropped_intervals" in threads else 0
     if "dropped_intervals" in ranks and int(ranks["dropped_intervals"].astype(np.uint64).sum()) != dropped:
@@ -111,6 +113,24 @@ def check_items_and_checksum(attrs, intervals, kinds, ranks, threads):
     return dropped
 
 
+def check_item_ranges(f, attrs):
+    """Schema 3: /succeeded holds the items done minus the failed ones, /carried the items_carried,
+    all inside the farm's items and never twice."""
+    farm_items = int(attrs["items_planned"]) + int(attrs["items_carried"])
+    covered = np.zeros(farm_items, dtype=np.int64)
+    for name, expected in (("succeeded", int(attrs["items_done"]) - int(attrs["items_failed"])),
+                           ("carried", int(attrs["items_carried"]))):
+        first, count = f[name]["first"][()], f[name]["count"][()]
+        if int(count.sum()) != expected:
+            fail(f"/{name} holds {int(count.sum())} items, {expected} expected")
+        for a, n in zip(first.tolist(), count.tolist()):
+            if n < 1 or a + n > farm_items:
+                fail(f"/{name}: items {a} + {n} outside the farm's {farm_items}")
+            covered[a:a + n] += 1
+    if (covered > 1).any():
+        fail(f"items in /succeeded or /carried twice: {np.flatnonzero(covered > 1)[:10].tolist()}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("file")
@@ -131,6 +151,8 @@ def main():
         ranks = table(f, "ranks")
         threads = table(f, "threads")
         given = f["input/given"].asstr()[0]
+        if f.attrs["schema_version"] >= 3:
+            check_item_ranges(f, {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()})
 
     if attrs["schema_version"] not in KNOWN_SCHEMA_VERSIONS:
         fail(f"schema_version {attrs['schema_version']} (this checker knows {KNOWN_SCHEMA_VERSIONS})")

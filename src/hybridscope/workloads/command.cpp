@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 std::string errno_text() { return std::strerror(errno); }
 
-// How long a task killed by SIGTERM or SIGINT waits for the same stop to reach its rank.
+// How long a task killed by SIGTERM, SIGINT or SIGUSR1 waits for the same stop to reach its rank.
 constexpr int kSameStopMs = 200;
 
 // A file descriptor closed with its owner.
@@ -516,7 +516,7 @@ trace::TaskAttempt CommandWorker::run_attempt(std::uint64_t item, int attempt) {
   // A task that a stop ended (or that failed while the rank stops: Slurm signals every process of a
   // job step) did not fail: it is abandoned and a resumed run runs it again. The signal that ended
   // a task may be one the rank itself is about to get: give it a moment to arrive.
-  if ((a.signal == SIGTERM || a.signal == SIGINT) && !stop::requested()) {
+  if ((a.signal == SIGTERM || a.signal == SIGINT || a.signal == SIGUSR1) && !stop::requested()) {
     pollfd stop_fd{stop::wakeup_fd(), POLLIN, 0};
     ::poll(&stop_fd, 1, kSameStopMs);
   }
