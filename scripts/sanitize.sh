@@ -63,7 +63,12 @@ asan() {
   # the system's uninstrumented python3, and its Fortran example links GCC's ASan runtime, which
   # cannot share a process with clang's: it runs in the normal suite; the plug-in loader's failure
   # paths (kernels.plugin-failures) and Python kernels run here.
-  check "ASan+UBSan ctest" ctest --test-dir build-asan -LE '^(slurm|unit)$' -E '^kernels\.plugin$' --no-tests=error \
+  # Also left to the normal suite, to keep CI under its budget: the tests that repeat code paths the
+  # others already take here, many times over (cli.checksums: 17 launches of one input in different
+  # layouts; study: a dozen runs of built-in kernels; the randomized faults.random_signals and
+  # test_stress_mpi). They took a third of this suite's time.
+  check "ASan+UBSan ctest" ctest --test-dir build-asan -LE '^(slurm|unit)$' \
+    -E '^(kernels\.plugin|cli\.checksums|study|faults\.random_signals|test_stress_mpi)$' --no-tests=error \
     --output-on-failure -j "$jobs"
 }
 
