@@ -584,7 +584,8 @@ Timeline read_checked(const std::string& path, Load what) {
   Timeline t;
   t.path = path;
   read_root(file, t);
-  read_input(file, t);
+  // Every run writes /input; timelines made by other tools may leave it out (--resume then refuses).
+  if (file.exists(input::resolved.path())) read_input(file, t);
   const auto counters = read_ranks(file, t);
   t.threads = read_threads(file, t);
   t.hosts = read_hosts(file, t);
