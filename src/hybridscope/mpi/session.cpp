@@ -59,6 +59,13 @@ std::string bcast_string(MPI_Comm comm, const std::string& value, int root) {
   return out;
 }
 
+std::string error_string(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return std::string(text, static_cast<std::size_t>(length));
+}
+
 std::vector<std::uint64_t> bcast_values(MPI_Comm comm, std::vector<std::uint64_t> values, int root) {
   int count = static_cast<int>(values.size());
   MPI_Bcast(&count, 1, MPI_INT, root, comm);

@@ -34,6 +34,9 @@ int size(MPI_Comm comm);
 // Broadcasts a string of any length from root.
 std::string bcast_string(MPI_Comm comm, const std::string& value, int root);
 
+// MPI's text for an error code.
+std::string error_string(int code);
+
 // Broadcasts root's values (any count that fits an int).
 std::vector<std::uint64_t> bcast_values(MPI_Comm comm, std::vector<std::uint64_t> values, int root);
 

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/log.hpp"
 #include "hybridscope/mpi/session.hpp"
 
 namespace hybridscope::sched {
@@ -86,7 +87,18 @@ RmaCounter::RmaCounter(MPI_Comm comm, std::chrono::microseconds progress_interva
   rank_ = mpi::rank(comm_);
   void* base = nullptr;
   const MPI_Aint bytes = rank_ == 0 ? sizeof(std::uint64_t) : 0;
-  MPI_Win_allocate(bytes, sizeof(std::uint64_t), MPI_INFO_NULL, comm_, &base, &window_);
+  // A one-sided component that cannot work here fails the window's creation, maybe on some ranks
+  // only: every rank learns whether all succeeded. A window that exists on some ranks only cannot
+  // be freed (MPI_Win_free is collective): it is left to MPI_Finalize.
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  const int code = MPI_Win_allocate(bytes, sizeof(std::uint64_t), MPI_INFO_NULL, comm_, &base, &window_);
+  int created = code == MPI_SUCCESS;
+  MPI_Allreduce(MPI_IN_PLACE, &created, 1, MPI_INT, MPI_MIN, comm_);
+  if (!created) {
+    const auto why = mpi::first_failure(comm_, code == MPI_SUCCESS ? std::string{} : mpi::error_string(code));
+    MPI_Comm_free(&comm_);
+    throw OneSidedUnavailable(fmt::format("MPI_Win_allocate failed: {}", why));
+  }
   if (bytes) *static_cast<std::uint64_t*>(base) = 0;
   MPI_Barrier(comm_);  // the counter is zero before anyone adds to it
   MPI_Win_lock_all(MPI_MODE_NOCHECK, window_);
@@ -122,6 +134,68 @@ std::uint64_t RmaCounter::fetch_add(std::uint64_t delta) {
   return previous;
 }
 
+namespace {
+constexpr int kRequestTag = 1, kReplyTag = 2, kDoneTag = 3;
+}  // namespace
+
+MessageCounter::MessageCounter(MPI_Comm comm, std::chrono::microseconds poll_interval)
+    : poll_interval_(poll_interval) {
+  MPI_Comm_dup(comm, &comm_);
+  rank_ = mpi::rank(comm_);
+  ranks_ = mpi::size(comm_);
+}
+
+MessageCounter::~MessageCounter() {
+  if (rank_ == 0) {
+    std::call_once(server_started_, [this] { server_ = std::thread([this] { serve(); }); });
+    stop_.store(true);
+    server_.join();
+  } else {
+    const std::uint64_t none = 0;
+    MPI_Send(&none, 1, MPI_UINT64_T, 0, kDoneTag, comm_);
+  }
+  MPI_Comm_free(&comm_);
+}
+
+bool MessageCounter::serve_one() {
+  std::lock_guard lock(mpi_mutex_);
+  int waiting = 0;
+  MPI_Status status;
+  MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &waiting, &status);
+  if (!waiting) return false;
+  std::uint64_t delta = 0;
+  MPI_Recv(&delta, 1, MPI_UINT64_T, status.MPI_SOURCE, status.MPI_TAG, comm_, MPI_STATUS_IGNORE);
+  if (status.MPI_TAG == kDoneTag) {
+    ++done_ranks_;
+  } else {
+    const std::uint64_t previous = value_;
+    value_ += delta;
+    MPI_Send(&previous, 1, MPI_UINT64_T, status.MPI_SOURCE, kReplyTag, comm_);
+  }
+  return true;
+}
+
+void MessageCounter::serve() {
+  // Until rank 0 is done itself and every other rank has said it will ask no more.
+  while (!stop_.load(std::memory_order_relaxed) || done_ranks_ < ranks_ - 1)
+    if (!serve_one()) std::this_thread::sleep_for(poll_interval_);
+}
+
+std::uint64_t MessageCounter::fetch_add(std::uint64_t delta) {
+  if (rank_ == 0) {
+    std::call_once(server_started_, [this] { server_ = std::thread([this] { serve(); }); });
+    std::lock_guard lock(mpi_mutex_);
+    const std::uint64_t previous = value_;
+    value_ += delta;
+    return previous;
+  }
+  std::lock_guard lock(mpi_mutex_);
+  std::uint64_t previous = 0;
+  MPI_Send(&delta, 1, MPI_UINT64_T, 0, kRequestTag, comm_);
+  MPI_Recv(&previous, 1, MPI_UINT64_T, 0, kReplyTag, comm_, MPI_STATUS_IGNORE);
+  return previous;
+}
+
 // How often rank 0's progress thread enters MPI: a fetch waits at most about this long for it, and
 // 20,000 empty probes a second cost rank 0 little.
 constexpr std::chrono::microseconds kProgressInterval{50};
@@ -139,7 +213,13 @@ std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int 
     throw Error(fmt::format("the MPI chunk counter needs MPI_THREAD_SERIALIZED, but this MPI provides "
                             "{}; run on one node or use a static strategy",
                             mpi::thread_level_name(provided_thread_level)));
-  return std::make_unique<RmaCounter>(comm, kProgressInterval);
+  try {
+    return std::make_unique<RmaCounter>(comm, kProgressInterval);
+  } catch (const OneSidedUnavailable& e) {
+    log::warning(fmt::format("MPI one-sided communication does not work here ({}): chunks go by messages to "
+                             "rank 0 instead", e.what()));
+    return std::make_unique<MessageCounter>(comm, kProgressInterval);
+  }
 }
 
 }  // namespace hybridscope::sched

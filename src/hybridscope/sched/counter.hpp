@@ -12,6 +12,9 @@
 //    thread on rank 0 that enters MPI every `progress_interval` so those components stay live.
 //    Its MPI calls and the hand-out's are serialised by one mutex, so MPI_THREAD_SERIALIZED is
 //    enough (Open MPI 4.1's pt2pt component refuses to run under MPI_THREAD_MULTIPLE).
+//  - MessageCounter: ranks on several nodes where no one-sided component works (Open MPI 4.1
+//    picks `rdma` by default, which cannot create a window over TCP: MPI_ERR_WIN). Rank 0 keeps
+//    the counter; the others ask for chunks with a message and its server thread answers.
 #include <mpi.h>
 
 #include <atomic>
@@ -22,6 +25,7 @@
 #include <thread>
 
 #include "hybridscope/config/config.hpp"
+#include "hybridscope/core/error.hpp"
 
 namespace hybridscope::sched {
 
@@ -71,6 +75,37 @@ private:
   std::once_flag progress_started_;
   std::atomic<bool> stop_{false};
   std::thread progress_;
+};
+
+// Thrown (on every rank alike) by RmaCounter when this MPI cannot create its window.
+struct OneSidedUnavailable : Error {
+  using Error::Error;
+};
+
+// Collective over comm; destroy it on every rank once hand-out is over (rank 0 serves until every
+// other rank has said it is done). Same thread rules as RmaCounter.
+class MessageCounter final : public ChunkCounter {
+public:
+  MessageCounter(MPI_Comm comm, std::chrono::microseconds poll_interval);
+  ~MessageCounter() override;
+  std::uint64_t fetch_add(std::uint64_t delta) override;
+  std::string_view name() const override { return "MPI messages to rank 0"; }
+  bool in_mpi() const override { return true; }
+
+private:
+  void serve();
+  bool serve_one();  // answers one request or done message, if one is waiting
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int ranks_ = 1;
+  std::chrono::microseconds poll_interval_;
+  std::mutex mpi_mutex_;
+  std::uint64_t value_ = 0;  // rank 0's, guarded by mpi_mutex_
+  int done_ranks_ = 0;       // the server's
+  std::once_flag server_started_;
+  std::atomic<bool> stop_{false};
+  std::thread server_;
 };
 
 // Picks the counter for a layout; collective over comm. `nodes` is the number of nodes in comm.
