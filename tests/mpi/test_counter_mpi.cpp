@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "hybridscope/config/config.hpp"
@@ -87,6 +88,49 @@ TEST(RmaCounter, FetchAddRangesTileTheCount) {
 
 TEST(MessageCounter, FetchAddRangesTileTheCount) { check_counter<MessageCounter>(50us); }
 
+// Chunks taken one at a time until the count is reached come out exactly once each, in batches per
+// node over either global counter.
+void expect_each_chunk_once(std::unique_ptr<ChunkCounter> global) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  constexpr std::uint64_t kChunks = 1000;
+  std::vector<std::uint64_t> mine;
+  {
+    NodeBatchCounter counter(comm, kChunks, 2, std::move(global));
+    MPI_Barrier(comm);
+    for (std::uint64_t index; (index = counter.fetch_add(1)) < kChunks;) mine.push_back(index);
+  }
+  int count = static_cast<int>(mine.size());
+  std::vector<int> counts(mpi::size(comm)), offsets(mpi::size(comm));
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  int total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) offsets[r] = std::exchange(total, total + counts[r]);
+  std::vector<std::uint64_t> all(static_cast<std::size_t>(total));
+  MPI_Allgatherv(mine.data(), count, MPI_UINT64_T, all.data(), counts.data(), offsets.data(), MPI_UINT64_T, comm);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "a chunk was handed out twice";
+  ASSERT_EQ(all.size(), kChunks) << "chunks were lost";
+  EXPECT_EQ(all.back(), kChunks - 1);
+}
+
+TEST(NodeBatchCounter, EachChunkOnceOverMessages) {
+  expect_each_chunk_once(std::make_unique<MessageCounter>(MPI_COMM_WORLD, 50us));
+}
+
+TEST(NodeBatchCounter, EachChunkOnceOverRma) {
+  if (!one_sided_works()) GTEST_SKIP() << "no one-sided component in this variant";
+  expect_each_chunk_once(std::make_unique<RmaCounter>(MPI_COMM_WORLD, 50us));
+}
+
+// A cancel drops the rest of the node's batch too: the next fetch comes back empty. (One rank, so
+// that nothing races the cancel; that it reaches the other nodes is the global counter's add.)
+TEST(NodeBatchCounter, ACancelDropsTheNodesBatch) {
+  constexpr std::uint64_t kChunks = 1000;
+  NodeBatchCounter counter(MPI_COMM_SELF, kChunks, 2, std::make_unique<MessageCounter>(MPI_COMM_SELF, 50us));
+  for (std::uint64_t i = 0; i < 10; ++i) ASSERT_EQ(counter.fetch_add(1), i);
+  counter.fetch_add(kChunks);
+  EXPECT_GE(counter.fetch_add(1), kChunks);
+}
+
 // The pt2pt and ucx components only apply an atomic when the target rank enters MPI. Rank 0 hosts
 // the counter and then computes for two seconds without calling MPI; the other ranks must still get
 // their chunks long before it is done, thanks to the progress thread. Without it the first fetch
@@ -130,16 +174,16 @@ TEST(MessageCounter, HandOutProceedsWhileTheHostComputes) {
 }
 
 TEST(MakeCounter, PicksSharedMemoryOnOneNodeAndRmaAcrossNodes) {
-  EXPECT_EQ(make_counter(MPI_COMM_WORLD, CounterMode::automatic, 1, MPI_THREAD_SERIALIZED)->name(),
+  EXPECT_EQ(make_counter(MPI_COMM_WORLD, CounterMode::automatic, 1, MPI_THREAD_SERIALIZED, 100)->name(),
             "node shared memory");
-  EXPECT_EQ(make_counter(MPI_COMM_WORLD, CounterMode::automatic, 2, MPI_THREAD_SERIALIZED)->name(),
-            remote_counter_name());
+  EXPECT_EQ(make_counter(MPI_COMM_WORLD, CounterMode::automatic, 2, MPI_THREAD_SERIALIZED, 100)->name(),
+            std::string(remote_counter_name()) + ", in batches per node");
 }
 
 TEST(MakeCounter, RefusesWhatCannotWork) {
-  EXPECT_THROW(make_counter(MPI_COMM_WORLD, CounterMode::shared, 2, MPI_THREAD_SERIALIZED),
+  EXPECT_THROW(make_counter(MPI_COMM_WORLD, CounterMode::shared, 2, MPI_THREAD_SERIALIZED, 100),
                InputError);
-  EXPECT_THROW(make_counter(MPI_COMM_WORLD, CounterMode::rma, 1, MPI_THREAD_FUNNELED), Error);
+  EXPECT_THROW(make_counter(MPI_COMM_WORLD, CounterMode::rma, 1, MPI_THREAD_FUNNELED, 100), Error);
 }
 
 // Dynamic and guided runs through either counter execute every item once and agree on the checksum.

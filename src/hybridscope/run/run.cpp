@@ -47,7 +47,8 @@ std::unique_ptr<sched::ChunkSource> make_source(MPI_Comm comm, const RunConfig& 
   if (config.strategy == Strategy::static_block || config.strategy == Strategy::static_cyclic)
     return std::make_unique<sched::StaticSource>(plan, config.strategy, placement.rank, placement.ranks);
   return std::make_unique<sched::CounterSource>(
-      plan.count(), sched::make_counter(comm, config.counter, placement.nodes, provided_thread_level));
+      plan.count(),
+      sched::make_counter(comm, config.counter, placement.nodes, provided_thread_level, plan.count()));
 }
 
 std::unique_ptr<trace::Spool> make_spool(MPI_Comm comm, const RunOptions& options, int threads) {

@@ -42,7 +42,7 @@ std::string create_segment(void*& mapping) {
     throw Error(fmt::format("cannot size or map shared memory {}: {}", name, std::strerror(error)));
   }
   ::close(fd);
-  new (mapping) std::atomic<std::uint64_t>(0);
+  std::memset(mapping, 0, kSegmentBytes);  // ftruncate zero-fills too; all-zero bytes are every user's start
   return name;
 }
 
@@ -58,7 +58,7 @@ void* attach_segment(const std::string& name) {
 }
 }  // namespace
 
-SharedCounter::SharedCounter(MPI_Comm comm) {
+NodeSegment::NodeSegment(MPI_Comm comm) {
   const bool root = mpi::rank(comm) == 0;
   const auto name = mpi::bcast_string(comm, mpi::on_root(comm, [&] { return create_segment(mapping_); }), 0);
   try {
@@ -72,10 +72,12 @@ SharedCounter::SharedCounter(MPI_Comm comm) {
   }
   // Every rank has mapped it, so the name can go: nothing is left behind, even after a crash.
   if (root) ::shm_unlink(name.c_str());
-  value_ = static_cast<std::atomic<std::uint64_t>*>(mapping_);
 }
 
-SharedCounter::~SharedCounter() { ::munmap(mapping_, kSegmentBytes); }
+NodeSegment::~NodeSegment() { ::munmap(mapping_, kSegmentBytes); }
+
+SharedCounter::SharedCounter(MPI_Comm comm)
+    : segment_(comm), value_(static_cast<std::atomic<std::uint64_t>*>(segment_.data())) {}
 
 std::uint64_t SharedCounter::fetch_add(std::uint64_t delta) {
   return value_->fetch_add(delta, std::memory_order_relaxed);
@@ -136,7 +138,63 @@ std::uint64_t RmaCounter::fetch_add(std::uint64_t delta) {
 
 namespace {
 constexpr int kRequestTag = 1, kReplyTag = 2, kDoneTag = 3;
+// A node's batch is the chunks left over (its estimate of them) divided by this many per node: the
+// first batch of 2 nodes is an eighth of the chunks, and they shrink to 1 near the end.
+constexpr std::uint64_t kBatchesPerNode = 4;
 }  // namespace
+
+// The node's current batch [next, end) and what it has seen of the global counter, under a spin
+// lock that the ranks of the node share. All zero at first: an empty batch.
+struct NodeBatchCounter::Batch {
+  std::atomic<int> lock;
+  std::uint64_t next, end, seen;
+};
+static_assert(sizeof(std::atomic<int>) + 3 * sizeof(std::uint64_t) + 8 <= kSegmentBytes);
+static_assert(std::atomic<int>::is_always_lock_free, "a process-shared lock needs a lock-free atomic");
+
+NodeBatchCounter::NodeBatchCounter(MPI_Comm comm, std::uint64_t chunks, int nodes,
+                                   std::unique_ptr<ChunkCounter> global)
+    : chunks_(chunks), nodes_(std::max(nodes, 1)), global_(std::move(global)),
+      name_(fmt::format("{}, in batches per node", global_->name())) {
+  root_ = mpi::rank(comm) == 0;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, mpi::rank(comm), MPI_INFO_NULL, &node_);
+  segment_ = std::make_unique<NodeSegment>(node_);
+  batch_ = static_cast<Batch*>(segment_->data());
+}
+
+NodeBatchCounter::~NodeBatchCounter() {
+  segment_.reset();
+  MPI_Comm_free(&node_);
+}
+
+std::uint64_t NodeBatchCounter::fetch_add(std::uint64_t delta) {
+  // The global counter starts rank 0's progress or server thread with rank 0's first fetch, which a
+  // batch taken by another rank of its node could otherwise leave waiting, and the other nodes too.
+  if (root_) std::call_once(global_started_, [this] { global_->fetch_add(0); });
+  // Held across the global fetch: the node's other ranks would only wait for that batch anyway.
+  while (batch_->lock.exchange(1, std::memory_order_acquire))
+    while (batch_->lock.load(std::memory_order_relaxed)) std::this_thread::yield();
+  std::uint64_t previous;
+  if (delta == 1 && batch_->next < batch_->end) {
+    previous = batch_->next++;
+  } else if (delta >= chunks_) {
+    // A cancel: every rank's next fetch, on this node and every other, must come back empty.
+    batch_->next = batch_->end;
+    previous = global_->fetch_add(delta);
+  } else if (delta != 1) {
+    previous = global_->fetch_add(delta);
+  } else {
+    const std::uint64_t left = chunks_ > batch_->seen ? chunks_ - batch_->seen : 0;
+    const std::uint64_t size = std::max<std::uint64_t>(1, left / (kBatchesPerNode * std::uint64_t(nodes_)));
+    const std::uint64_t begin = global_->fetch_add(size);
+    batch_->seen = begin + size;
+    batch_->end = begin + size;
+    batch_->next = begin + 1;
+    previous = begin;
+  }
+  batch_->lock.store(0, std::memory_order_release);
+  return previous;
+}
 
 MessageCounter::MessageCounter(MPI_Comm comm, std::chrono::microseconds poll_interval)
     : poll_interval_(poll_interval) {
@@ -200,8 +258,21 @@ std::uint64_t MessageCounter::fetch_add(std::uint64_t delta) {
 // 20,000 empty probes a second cost rank 0 little.
 constexpr std::chrono::microseconds kProgressInterval{50};
 
+namespace {
+// The counter over all ranks of comm, by one-sided MPI where it works, else by messages.
+std::unique_ptr<ChunkCounter> make_global_counter(MPI_Comm comm) {
+  try {
+    return std::make_unique<RmaCounter>(comm, kProgressInterval);
+  } catch (const OneSidedUnavailable& e) {
+    log::warning(fmt::format("MPI one-sided communication does not work here ({}): chunks go by messages to "
+                             "rank 0 instead", e.what()));
+    return std::make_unique<MessageCounter>(comm, kProgressInterval);
+  }
+}
+}  // namespace
+
 std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int nodes,
-                                           int provided_thread_level) {
+                                           int provided_thread_level, std::uint64_t chunks) {
   if (mode == CounterMode::automatic) mode = nodes == 1 ? CounterMode::shared : CounterMode::rma;
   if (mode == CounterMode::shared) {
     if (nodes != 1)
@@ -213,13 +284,9 @@ std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int 
     throw Error(fmt::format("the MPI chunk counter needs MPI_THREAD_SERIALIZED, but this MPI provides "
                             "{}; run on one node or use a static strategy",
                             mpi::thread_level_name(provided_thread_level)));
-  try {
-    return std::make_unique<RmaCounter>(comm, kProgressInterval);
-  } catch (const OneSidedUnavailable& e) {
-    log::warning(fmt::format("MPI one-sided communication does not work here ({}): chunks go by messages to "
-                             "rank 0 instead", e.what()));
-    return std::make_unique<MessageCounter>(comm, kProgressInterval);
-  }
+  auto global = make_global_counter(comm);
+  if (nodes == 1) return global;
+  return std::make_unique<NodeBatchCounter>(comm, chunks, nodes, std::move(global));
 }
 
 }  // namespace hybridscope::sched

@@ -12,6 +12,10 @@
 //    thread on rank 0 that enters MPI every `progress_interval` so those components stay live.
 //    Its MPI calls and the hand-out's are serialised by one mutex, so MPI_THREAD_SERIALIZED is
 //    enough (Open MPI 4.1's pt2pt component refuses to run under MPI_THREAD_MULTIPLE).
+//  - NodeBatchCounter: across nodes, in front of one of the two above: a node takes a batch of
+//    chunks from the global counter and its ranks take them one by one from node shared memory,
+//    so the network is crossed once per batch; batches shrink as the chunks run out, as guided's
+//    chunks do, so that the tail stays balanced between nodes.
 //  - MessageCounter: ranks on several nodes where no one-sided component works (Open MPI 4.1
 //    picks `rdma` by default, which cannot create a window over TCP: MPI_ERR_WIN). Rank 0 keeps
 //    the counter; the others ask for chunks with a message and its server thread answers.
@@ -22,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "hybridscope/config/config.hpp"
@@ -39,18 +44,54 @@ public:
   virtual bool in_mpi() const = 0;
 };
 
+// 64 bytes of POSIX shared memory mapped by every rank of comm (which must lie on one node),
+// zero-filled; the name is removed once all have mapped it. Collective.
+class NodeSegment {
+public:
+  explicit NodeSegment(MPI_Comm comm);
+  ~NodeSegment();
+  NodeSegment(const NodeSegment&) = delete;
+  NodeSegment& operator=(const NodeSegment&) = delete;
+  void* data() const { return mapping_; }
+
+private:
+  void* mapping_ = nullptr;
+};
+
 // Collective over comm (which must lie on one node).
 class SharedCounter final : public ChunkCounter {
 public:
   explicit SharedCounter(MPI_Comm comm);
-  ~SharedCounter() override;
   std::uint64_t fetch_add(std::uint64_t delta) override;
   std::string_view name() const override { return "node shared memory"; }
   bool in_mpi() const override { return false; }
 
 private:
-  void* mapping_ = nullptr;
+  NodeSegment segment_;
   std::atomic<std::uint64_t>* value_ = nullptr;
+};
+
+// Collective over comm; `global` is a counter over all of comm, `chunks` the count handed out and
+// `nodes` the number of nodes.
+class NodeBatchCounter final : public ChunkCounter {
+public:
+  NodeBatchCounter(MPI_Comm comm, std::uint64_t chunks, int nodes, std::unique_ptr<ChunkCounter> global);
+  ~NodeBatchCounter() override;
+  std::uint64_t fetch_add(std::uint64_t delta) override;
+  std::string_view name() const override { return name_; }
+  bool in_mpi() const override { return true; }
+
+private:
+  struct Batch;  // in the node's segment
+  MPI_Comm node_ = MPI_COMM_NULL;
+  std::unique_ptr<NodeSegment> segment_;
+  Batch* batch_ = nullptr;
+  std::uint64_t chunks_;
+  int nodes_;
+  std::unique_ptr<ChunkCounter> global_;
+  std::string name_;
+  bool root_ = false;  // rank 0 of comm, whose first fetch starts the global counter's helper thread
+  std::once_flag global_started_;
 };
 
 // Collective over comm; destroy it on every rank once hand-out is over. Needs
@@ -108,9 +149,10 @@ private:
   std::thread server_;
 };
 
-// Picks the counter for a layout; collective over comm. `nodes` is the number of nodes in comm.
-// Throws Error (on every rank alike) when the chosen mode cannot work here.
+// Picks the counter for a layout; collective over comm. `nodes` is the number of nodes in comm,
+// `chunks` the number of chunks to hand out. Throws Error (on every rank alike) when the chosen mode
+// cannot work here.
 std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int nodes,
-                                           int provided_thread_level);
+                                           int provided_thread_level, std::uint64_t chunks);
 
 }  // namespace hybridscope::sched
