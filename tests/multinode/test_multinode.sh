@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The hybridscope executable across 2 or 3 fake nodes of scripts/multinode.sh (issue 16): every
+# strategy and counter must exit 0, say "on N nodes", give the checksum of a singleton run of the
+# same input, and write a timeline that passes check_timeline.py, whose /hosts lists the fake nodes
+# and whose per-rank clock offsets are the nodes' true monotonic-clock offsets within their measured
+# error.
+#
+# Usage: test_multinode.sh HYBRIDSCOPE MULTINODE_SH CHECK_TIMELINE NODES PART
+# PART:
+#   static       static-block and static-cyclic, counters auto and rma, default MPI settings
+#   osc-pt2pt    dynamic and guided, counters auto and rma, with --mca osc pt2pt (one-sided that
+#                works over TCP)
+#   default-osc  dynamic and guided, counters auto and rma, default MPI settings: Open MPI picks the
+#                rdma one-sided component, which cannot work over TCP; the counter must fall back
+# Needs root (the nodes are namespaces); fails, not skips, without it.
+set -u
+exe=$(realpath "$1") multinode=$(realpath "$2") check_timeline=$(realpath "$3") nodes=$4 part=$5
+slots=2
+np=$((nodes * slots))
+threads=2
+time_factor=${HYBRIDSCOPE_TEST_TIME_FACTOR:-1}
+# Small, irregular items, so that every rank gets some and the dynamic hand-out has work to balance.
+input=(--set items=96 --set chunk=2 --set workload.kind=irregular --set workload.seconds=0.0005
+       --set workload.distribution=lognormal --set workload.seed=11)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "FAIL: needs root: scripts/multinode.sh makes each node with unshare (UTS, time, IPC and mount namespaces)"
+  exit 1
+fi
+case $part in
+  static) strategies=(static-block static-cyclic) mca=() ;;
+  osc-pt2pt) strategies=(dynamic guided) mca=(--mca osc pt2pt) ;;
+  default-osc) strategies=(dynamic guided) mca=() ;;
+  *) echo "FAIL: unknown part '$part'"; exit 1 ;;
+esac
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+checksum_of() { sed -n 's/^checksum *\([0-9a-f]\{16\}\).*/\1/p' "$1"; }
+
+# The reference: one process, no mpiexec, on the real host.
+OMP_NUM_THREADS=$threads timeout $((60 * time_factor)) "$exe" run "${input[@]}" -o "$work/single.h5" \
+  >"$work/single" 2>&1
+reference=$(checksum_of "$work/single")
+if [ -z "$reference" ]; then
+  echo "FAIL: singleton reference run: $(cat "$work/single")"
+  exit 1
+fi
+echo "reference checksum $reference (singleton)"
+
+# Every case that ran: check_timeline.py, then /hosts and the clocks, in one Python process (each
+# start of Python with h5py and pandas costs most of a second). Arguments: NODES RANKS THREADS
+# CHECK_TIMELINE, then FILE NAME pairs. /hosts must name hs-node1..N; every rank's clock offset to
+# rank 0 must be the difference of the nodes' CLOCK_MONOTONIC offsets that multinode.sh gives (node K:
+# K*3600+K*7 s ahead of the host), within half the fastest round trip (the measured error) + 50 us.
+check_timelines() {
+  /usr/bin/python3 - "$@" <<'PY'
+import contextlib, io, re, runpy, sys
+import h5py
+
+nodes, ranks, threads, checker = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+cases = list(zip(sys.argv[5::2], sys.argv[6::2]))
+want = [f"hs-node{k}" for k in range(1, nodes + 1)]
+offset_s = lambda host: int(re.fullmatch(r"hs-node(\d+)", host).group(1)) * 3607
+
+
+def check_nodes(path):
+    with h5py.File(path, "r") as f:
+        hosts = [h.decode() for h in f["hosts/host"][()]]
+        if sorted(hosts) != want:
+            return f"/hosts/host is {hosts}, expected {want}"
+        if int(f.attrs["nodes"]) != nodes:
+            return f"attribute nodes is {f.attrs['nodes']}, expected {nodes}"
+        r = f["ranks"]
+        rank_hosts = [h.decode() for h in r["host"][()]]
+        if set(rank_hosts) != set(want):
+            return f"/ranks/host is {rank_hosts}, expected ranks on each of {want}"
+        rank_list = list(r["rank"][()])
+        root = rank_hosts[rank_list.index(0)]
+        worst = 0
+        for i, rank in enumerate(rank_list):
+            true_ns = (offset_s(root) - offset_s(rank_hosts[i])) * 10**9
+            for when in ("start", "end"):
+                measured = int(r[f"clock_offset_{when}_ns"][i])
+                bound = int(r[f"clock_round_trip_{when}_ns"][i]) / 2 + 50_000
+                error = abs(measured - true_ns)
+                worst = max(worst, error)
+                if error > bound:
+                    return (f"rank {rank} on {rank_hosts[i]}: clock offset at the {when} {measured} ns, "
+                            f"true {true_ns} ns: off by {error} ns, more than {bound:.0f} ns")
+    print(f"  {path}: hosts {hosts}, clock offsets within {worst / 1000:.1f} us of the true ones")
+    return None
+
+
+failures = 0
+for path, name in cases:
+    out = io.StringIO()
+    sys.argv = [checker, path, "--ranks", ranks, "--threads", threads]
+    status = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            runpy.run_path(checker, run_name="__main__")
+    except SystemExit as e:
+        status = e.code if isinstance(e.code, int) else 1
+    except Exception as e:  # noqa: BLE001 - a crash of the checker is a failure of this case
+        out.write(f"{type(e).__name__}: {e}")
+        status = 1
+    problem = f"check_timeline: {out.getvalue().strip()}" if status else check_nodes(path)
+    if problem:
+        print(f"FAIL: {name}: timeline: {problem}")
+        failures += 1
+sys.exit(min(failures, 100))
+PY
+}
+
+checked=()
+for strategy in "${strategies[@]}"; do
+  for counter in auto rma; do
+    name="$nodes nodes x $slots ranks x $threads threads, $strategy, counter $counter${mca:+, ${mca[*]}}"
+    out="$work/$strategy-$counter.out" h5="$work/$strategy-$counter.h5"
+    start=$(date +%s%N)
+    OMP_NUM_THREADS=$threads timeout $((60 * time_factor)) bash "$multinode" --nodes "$nodes" --slots "$slots" \
+      -np "$np" --bind-to none "${mca[@]}" "$exe" run "${input[@]}" \
+      --set strategy="$strategy" --set counter="$counter" -o "$h5" >"$out" 2>&1
+    status=$?
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    why=()
+    [ $status -eq 0 ] || why+=("exit $status")
+    grep -q "^layout .* on $nodes nodes: " "$out" || why+=("no 'on $nodes nodes' in the summary")
+    got=$(checksum_of "$out")
+    [ "$got" = "$reference" ] || why+=("checksum '${got}', singleton $reference")
+    if [ ${#why[@]} -eq 0 ]; then
+      pass "$name (${ms} ms; $(sed -n 's/^strategy *//p' "$out"))"
+      checked+=("$h5" "$name")
+    else
+      fail "$name: $(IFS=';'; echo "${why[*]}")"
+      grep -v 'plm:rsh: Warning: setpgid' "$out" | head -n 40 | sed 's/^/    /'
+    fi
+  done
+done
+
+if [ ${#checked[@]} -gt 0 ]; then
+  check_timelines "$nodes" "$np" "$threads" "$check_timeline" "${checked[@]}"
+  failures=$((failures + $?))
+fi
+echo "$failures failure(s)"
+[ $failures -eq 0 ]
