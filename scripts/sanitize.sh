@@ -4,7 +4,8 @@
 # of DEVELOPERS.md), reuses the build directories, and exits non-zero if anything fails.
 #  1. build-asan: clang with AddressSanitizer + UndefinedBehaviorSanitizer and the libFuzzer
 #     targets; the whole ctest suite except the Slurm test (label slurm: it starts a real Slurm
-#     cluster whose daemons are not ours), the fuzz tests included.
+#     cluster whose daemons are not ours) and the multi-node cluster's (label multinode: its
+#     counters run here at one node, test_counter_mpi.osc_none), the fuzz tests included.
 #  2. build-tsan: clang with ThreadSanitizer, LLVM's libomp and its TSan tool Archer; the threaded
 #     code: unit tests, the MPI tests at 1 rank, and the executable on every workload kind.
 # Environment knobs:
@@ -67,7 +68,7 @@ asan() {
   # others already take here, many times over (cli.checksums: 17 launches of one input in different
   # layouts; study: a dozen runs of built-in kernels; the randomized faults.random_signals and
   # test_stress_mpi). They took a third of this suite's time.
-  check "ASan+UBSan ctest" ctest --test-dir build-asan -LE '^(slurm|unit)$' \
+  check "ASan+UBSan ctest" ctest --test-dir build-asan -LE '^(slurm|unit|multinode)$' \
     -E '^(kernels\.plugin|cli\.checksums|study|faults\.random_signals|test_stress_mpi)$' --no-tests=error \
     --output-on-failure -j "$jobs"
 }

@@ -226,8 +226,7 @@ bool MessageCounter::serve_one() {
   if (status.MPI_TAG == kDoneTag) {
     ++done_ranks_;
   } else {
-    const std::uint64_t previous = value_;
-    value_ += delta;
+    const std::uint64_t previous = value_.fetch_add(delta, std::memory_order_relaxed);
     MPI_Send(&previous, 1, MPI_UINT64_T, status.MPI_SOURCE, kReplyTag, comm_);
   }
   return true;
@@ -242,10 +241,7 @@ void MessageCounter::serve() {
 std::uint64_t MessageCounter::fetch_add(std::uint64_t delta) {
   if (rank_ == 0) {
     std::call_once(server_started_, [this] { server_ = std::thread([this] { serve(); }); });
-    std::lock_guard lock(mpi_mutex_);
-    const std::uint64_t previous = value_;
-    value_ += delta;
-    return previous;
+    return value_.fetch_add(delta, std::memory_order_relaxed);
   }
   std::lock_guard lock(mpi_mutex_);
   std::uint64_t previous = 0;

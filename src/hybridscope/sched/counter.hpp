@@ -142,7 +142,9 @@ private:
   int ranks_ = 1;
   std::chrono::microseconds poll_interval_;
   std::mutex mpi_mutex_;
-  std::uint64_t value_ = 0;  // rank 0's, guarded by mpi_mutex_
+  // Rank 0's. Atomic, so that rank 0's own fetches need neither MPI nor the mutex, which the server
+  // thread holds while it is in MPI (and may be descheduled holding it).
+  std::atomic<std::uint64_t> value_{0};
   int done_ranks_ = 0;       // the server's
   std::once_flag server_started_;
   std::atomic<bool> stop_{false};
