@@ -86,7 +86,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # 10-20 s to write instead of 0.1 s). Idle ranks yield instead, unless the caller says otherwise.
 export OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}
 status=0
-"$mpirun" --hostfile "$dir/hostfile" --oversubscribe \
+# Unbound: every fake node takes the machine's cores for its own, so its daemon would bind its first
+# rank to core 0 as every other node's does, and the nodes' ranks would share one core.
+"$mpirun" --hostfile "$dir/hostfile" --oversubscribe --bind-to none \
   --mca plm_rsh_agent "$dir/agent" --mca plm_rsh_no_tree_spawn 1 --mca routed direct \
   --mca btl tcp,vader,self --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo \
   "${extra[@]}" "$@" &
