@@ -312,6 +312,50 @@ TEST(Analyse, BindingCountsTheCpusOfTheWholeRank) {
 // ---------------------------------------------------------------------------------------------
 // Text and JSON
 
+// The clean run by node: node-a (rank 0) busy (8 + 4) / 20 = 60%, node-b (6 + 3) / 20 = 45%;
+// node load balance 0.525 / 0.6 = 0.875, and 45% is above 70% of 60%: no warning.
+TEST(Analyse, NodesWithTheirBusyShareAndLoadBalance) {
+  const auto r = analyse(clean_timeline());
+  ASSERT_EQ(r.nodes.size(), 2u);
+  EXPECT_EQ(r.nodes[0].host, "node-a");
+  EXPECT_EQ(r.nodes[0].ranks, 1);
+  EXPECT_EQ(r.nodes[0].threads, 2);
+  EXPECT_EQ(r.nodes[0].items, 40u);
+  EXPECT_NEAR(r.nodes[0].busy, 0.6, kTolerance);
+  EXPECT_NEAR(r.nodes[1].busy, 0.45, kTolerance);
+  EXPECT_NEAR(r.node_load_balance, 0.875, kTolerance);
+  EXPECT_TRUE(warnings_with(r, "least busy").empty()) << all_warnings(r);
+  EXPECT_TRUE(contains(to_text(r), " node load balance 0.875"));
+}
+
+// node-b's threads idle most of the run: 2 s of work each (20%) against node-a's 60%.
+TEST(Analyse, ALaggingNodeIsNamed) {
+  auto t = clean_timeline();
+  t.threads[2] = thread_row(1, 0, 5, {{Activity::work, 2}, {Activity::idle, 8}});
+  t.threads[3] = thread_row(1, 1, 5, {{Activity::work, 2}, {Activity::idle, 8}});
+  const auto r = analyse(t);
+  const auto w = warnings_with(r, "least busy");
+  ASSERT_EQ(w.size(), 1u) << all_warnings(r);
+  EXPECT_TRUE(contains(w[0], "node node-b")) << w[0];
+  EXPECT_TRUE(contains(w[0], "20.0% of the run, against 60.0%")) << w[0];
+}
+
+// Rank 1's offset moved by 10 us between start and end, with round trips of 2 and 4 us: beyond the
+// +-3 us the measurements allow. Moved by 2 us: within them.
+TEST(Analyse, AClockThatDriftedBeyondItsErrorIsNamed) {
+  auto t = clean_timeline();
+  t.ranks[1].clock_offset_start_ns = -5'000'000'000'000;
+  t.ranks[1].clock_round_trip_start_ns = 2000;
+  t.ranks[1].clock_round_trip_end_ns = 4000;
+  t.ranks[1].clock_offset_end_ns = t.ranks[1].clock_offset_start_ns + 10'000;
+  const auto drifted = warnings_with(analyse(t), "clock of rank 1");
+  ASSERT_EQ(drifted.size(), 1u);
+  EXPECT_TRUE(contains(drifted[0], "on node-b moved by 10.0 us")) << drifted[0];
+  EXPECT_TRUE(contains(drifted[0], "+-3.0 us")) << drifted[0];
+  t.ranks[1].clock_offset_end_ns = t.ranks[1].clock_offset_start_ns + 2'000;
+  EXPECT_TRUE(warnings_with(analyse(t), "clock of rank").empty());
+}
+
 TEST(ToText, EfficiencyLineHasTheHandComputedNumbers) {
   const std::string text = to_text(analyse(clean_timeline()));
   EXPECT_TRUE(contains(text, "\nefficiency 0.525 = load balance 0.656 x communication 0.800\n")) << text;

@@ -117,6 +117,53 @@ void warn_shared_cores(const timeline::Timeline& t, const std::map<int, std::str
   }
 }
 
+// A node whose threads were less busy than this share of the busiest node's is worth a warning.
+constexpr double kNodeBalanceWarning = 0.7;
+
+void add_nodes(Report& r) {
+  std::map<std::string, NodeStats> by_host;
+  std::map<std::string, std::set<int>> ranks;
+  for (const auto& t : r.threads) {
+    auto& n = by_host[t.host];
+    n.host = t.host;
+    ++n.threads;
+    n.items += t.items;
+    n.busy += t.share[kWork] + t.share[std::size_t(trace::Activity::io)];
+    ranks[t.host].insert(t.rank);
+  }
+  if (by_host.size() < 2) return;
+  double mean = 0, most = 0;
+  for (auto& [host, n] : by_host) {
+    n.ranks = int(ranks[host].size());
+    n.busy /= n.threads;
+    mean += n.busy / double(by_host.size());
+    most = std::max(most, n.busy);
+    r.nodes.push_back(n);
+  }
+  r.node_load_balance = most > 0 ? mean / most : 1;
+  const auto least = std::min_element(r.nodes.begin(), r.nodes.end(),
+                                      [](const auto& a, const auto& b) { return a.busy < b.busy; });
+  if (most > 0 && least->busy < kNodeBalanceWarning * most)
+    r.warnings.push_back(fmt::format("node {} was the least busy: its threads were in items {:.1f}% of the run, "
+                                     "against {:.1f}% on the busiest node (node load balance {:.3f}): it waited "
+                                     "for work, was slower, or had its threads bound badly",
+                                     least->host, 100 * least->busy, 100 * most, r.node_load_balance));
+}
+
+// A rank's clock offset to rank 0 should change no more than its measurements allow (half the
+// fastest round trip, at start and at end); beyond that the clock drifted during the run.
+void warn_clock_drift(const timeline::Timeline& t, Report& r) {
+  for (const auto& row : t.ranks) {
+    const auto change = std::llabs(row.clock_offset_end_ns - row.clock_offset_start_ns);
+    const auto bound = (row.clock_round_trip_start_ns + row.clock_round_trip_end_ns) / 2;
+    if (row.rank != 0 && change > bound)
+      r.warnings.push_back(fmt::format("the clock of rank {} on {} moved by {:.1f} us against rank 0's during the "
+                                       "run, more than the +-{:.1f} us its measurements allow: its times are "
+                                       "corrected as if it drifted steadily", row.rank, row.host, double(change) * 1e-3,
+                                       double(bound) * 1e-3));
+  }
+}
+
 void warn_binding_and_oversubscription(const timeline::Timeline& t, Report& r) {
   const int threads_per_rank = t.facts.layout.threads;
   for (const auto& h : t.hosts) {
@@ -195,6 +242,8 @@ Report analyse(const timeline::Timeline& t) {
   warn_binding_and_oversubscription(t, r);
   warn_shared_cores(t, host_of, r);
   warn_migrations(r, r.warnings);
+  add_nodes(r);
+  warn_clock_drift(t, r);
   r.tasks = task_stats(t);
   if (!t.facts.resumed_from.empty()) r.chain = follow_chain(t);
   return r;
@@ -233,6 +282,12 @@ std::string to_text(const Report& r) {
                        t.thread, t.items, pct({A::work, A::io}), cpu, pct({A::idle}), pct({A::lock_wait}),
                        pct({A::handout}), pct({A::mpi}), pct({A::startup, A::shutdown, A::abandoned}),
                        cores.empty() ? "-" : cores, t.migrations);
+  }
+  if (!r.nodes.empty()) {
+    out += fmt::format("\n node{:>{}} ranks threads    items   busy\n", "", 20);
+    for (const auto& n : r.nodes)
+      out += fmt::format(" {:<24} {:5} {:7} {:8} {:5.1f}%\n", n.host, n.ranks, n.threads, n.items, 100 * n.busy);
+    out += fmt::format(" node load balance {:.3f}\n", r.node_load_balance);
   }
   if (r.tasks.attempts > 0) out += tasks_text(r.tasks, r.facts.task_output);
   if (r.chain) out += chain_text(*r.chain);
@@ -280,6 +335,14 @@ std::string to_json(const Report& r) {
               {"threads", threads},
               {"warnings", r.warnings}};
   out["items_failed"] = s.items_failed;
+  if (!r.nodes.empty()) {
+    json nodes = json::array();
+    for (const auto& n : r.nodes)
+      nodes.push_back({{"host", n.host}, {"ranks", n.ranks}, {"threads", n.threads}, {"items", n.items},
+                       {"busy", n.busy}});
+    out["nodes"] = nodes;
+    out["node_load_balance"] = r.node_load_balance;
+  }
   if (r.tasks.attempts > 0) out["tasks"] = tasks_json(r.tasks, f.task_output);
   if (r.chain)
     out["farm"] = {{"runs", r.chain->runs},           {"missing", r.chain->missing},

@@ -22,6 +22,15 @@ struct ThreadStats {
   std::uint64_t migrations = 0;               // core changes between consecutive intervals
 };
 
+// The threads of one node together (only when the run spans several).
+struct NodeStats {
+  std::string host;
+  int ranks = 0;
+  int threads = 0;
+  std::uint64_t items = 0;
+  double busy = 0;  // mean share of the run its threads spent in items
+};
+
 struct Report {
   std::string path;
   timeline::RunFacts facts;
@@ -32,6 +41,8 @@ struct Report {
   metrics::Efficiencies efficiency;
   double cpu_share = -1;  // of all time in items, on a CPU (metrics::cpu_share_of_items)
   std::vector<ThreadStats> threads;
+  std::vector<NodeStats> nodes;    // empty on one node
+  double node_load_balance = 1;    // mean node busy share / the busiest node's
   std::vector<std::string> warnings;
   TaskStats tasks;                 // a task farm's (attempts 0 otherwise)
   std::optional<FarmChain> chain;  // a resumed run's chain

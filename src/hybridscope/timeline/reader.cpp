@@ -243,6 +243,7 @@ RankCounters read_ranks(const h5::File& file, Timeline& t) {
   const auto offset_end = column<std::int64_t>(file, ranks::clock_offset_end_ns, n, why);
   const auto trip = column<std::int64_t>(file, ranks::clock_round_trip_start_ns, n, why);
   const auto rss = optional_column<std::int64_t>(file, ranks::max_rss_kib, n, why);  // schema 3
+  const auto trip_end = optional_column<std::int64_t>(file, ranks::clock_round_trip_end_ns, n, why);
   RankCounters counters{optional_column<std::uint64_t>(file, ranks::items, n, why),
                         optional_column<std::uint64_t>(file, ranks::checksum, n, why),
                         optional_column<std::uint64_t>(file, ranks::intervals, n, why),
@@ -266,6 +267,7 @@ RankCounters read_ranks(const h5::File& file, Timeline& t) {
     if (r.clock_round_trip_start_ns < 0)
       damaged("rank {}: clock_round_trip_start_ns = {} (accepted: >= 0)", i, r.clock_round_trip_start_ns);
     if (rss) r.max_rss_kib = (*rss)[i];
+    if (trip_end) r.clock_round_trip_end_ns = std::max<std::int64_t>(0, (*trip_end)[i]);
     if (counters.items) r.items = (*counters.items)[i];
     if (counters.checksum) r.checksum = (*counters.checksum)[i];
     if (counters.intervals) r.intervals = (*counters.intervals)[i];
