@@ -7,34 +7,10 @@
 set -u
 exe=$1 mpiexec=$2 inputs=$3 part=${4:-all}
 check_timeline=$(cd "$(dirname "$0")/../python" && pwd)/check_timeline.py
-mpi_flags=(--oversubscribe --bind-to none)
-# Sanitized builds run 2-3 times slower (cmake/sanitizers.cmake sets the factor): every bound on a
-# duration scales with it.
-time_factor=${HYBRIDSCOPE_TEST_TIME_FACTOR:-1}
-work=$(mktemp -d)
-# The cases run as nobody make directories that their owner cannot write into.
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-cd "$work" || exit 1  # default timeline names land in the current directory
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
+source "$(dirname "$0")/../lib.sh"
+enter_work_dir
 
 want() { [ "$part" = all ] || [ "$part" = "$1" ]; }
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (0) or SECONDS pass (1).
-wait_until() {
-  local limit=$(( $(now_ms) + $1 * 1000 ))
-  shift
-  until "$@"; do
-    [ "$(now_ms)" -lt $limit ] || return 1
-    sleep 0.05
-  done
-}
-
-checksum_of() { sed -n 's/^checksum *\([0-9a-f]\{16\}\).*/\1/p' "$1"; }
 
 # Runs hybridscope on NP ranks and T threads; stdout+stderr go to $work/out.
 run_layout() {

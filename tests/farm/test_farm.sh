@@ -8,27 +8,8 @@
 #   PART: basics, failures, stop, resume, bad-input or orphans (ctest runs them side by side).
 set -u
 exe=$1 mpiexec=$2 part=$3
-mpi_flags=(--oversubscribe --bind-to none)
-# Sanitized builds run 2-3 times slower (cmake/sanitizers.cmake sets the factor): every bound on a
-# duration scales with it.
-time_factor=${HYBRIDSCOPE_TEST_TIME_FACTOR:-1}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-checksum_of() { sed -n 's/^checksum *\([0-9a-f]\{16\}\).*/\1/p' "$1"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (0) or SECONDS pass (1).
-wait_until() {
-  local limit=$(( $(now_ms) + $1 * 1000 ))
-  shift
-  until "$@"; do
-    [ "$(now_ms)" -lt $limit ] || return 1
-    sleep 0.05
-  done
-}
+source "$(dirname "$0")/../lib.sh"
+enter_work_dir
 # at_least N GLOB: N or more files match GLOB (in the working directory).
 at_least() { local files; files=$(compgen -G "$2" | wc -l); [ "$files" -ge "$1" ]; }
 # started N: N or more started.* files, or the background run ($pid) is gone (so a run that failed

@@ -2,9 +2,8 @@
 # with a deadline (never a sleep of a guessed length). Expects $exe, $mpiexec and $work; start_run
 # and start_job set $launcher (mpiexec's pid), wait_for_cpu sets $ranks (the ranks' pids).
 
-# Sanitized builds start and run 2-3 times slower (cmake/sanitizers.cmake sets the factor): the
-# CPU burnt before a signal and every bound on a duration scale with it.
-time_factor=${HYBRIDSCOPE_TEST_TIME_FACTOR:-1}
+# time_factor, wait_until: tests/lib.sh. The CPU burnt before a signal scales with time_factor too.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # How long a job may take to end after a fault or a stop signal: Slurm's default KillWait (SIGKILL
 # 30 s after SIGTERM), the limit that matters on a cluster. Unloaded, a stopped 2 x 2 run ends in
 # 1-3 s and a killed one in about 2 s (Open MPI: SIGCONT, then SIGTERM and SIGKILL one
@@ -18,17 +17,6 @@ wait_bound=$((60 * time_factor))
 # of fib(27) items), scaled like the rest.
 items_ticks=$(( $(getconf CLK_TCK) * time_factor / 2 ))
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# wait_until SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds (0) or SECONDS pass (1).
-wait_until() {
-  local limit=$(( $(now_ms) + $1 * 1000 ))
-  shift
-  until "$@"; do
-    [ "$(now_ms)" -lt $limit ] || return 1
-    sleep 0.05
-  done
-}
 
 # start_job NP THREADS LOG RUN_ARGS...: `hybridscope run RUN_ARGS` on NP ranks x THREADS threads in
 # the background, the launcher's output to LOG. HYBRIDSCOPE_TEST_HOLD_WRITE reaches every rank; the

@@ -13,8 +13,8 @@ exe=$1 mpiexec=$2 check_timeline=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
-fail() { echo "FAIL: $*"; status=1; }
 source "$(dirname "$0")/common.sh"
+fail() { echo "FAIL: $*"; status=1; }  # this test counts in $status, not lib.sh's $failures
 
 # An earlier, complete run.
 start_run "$work/earlier" --set items=64 --set workload.n=20

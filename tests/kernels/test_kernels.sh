@@ -13,24 +13,8 @@ exe=$1 mpiexec=$2 examples=$3 test_kernels=$4 part=$5
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
 reference=(/usr/bin/python3 "$here/reference.py")
-mpi_flags=(--oversubscribe --bind-to none)
-time_factor=${HYBRIDSCOPE_TEST_TIME_FACTOR:-1}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-checksum_of() { sed -n 's/^checksum *\([0-9a-f]\{16\}\).*/\1/p' "$1"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-wait_until() {  # wait_until SECONDS COMMAND...: polls COMMAND every 50 ms
-  local limit=$(( $(now_ms) + $1 * 1000 ))
-  shift
-  until "$@"; do
-    [ "$(now_ms)" -lt $limit ] || return 1
-    sleep 0.05
-  done
-}
+source "$(dirname "$0")/../lib.sh"
+enter_work_dir
 
 # run_layout NP THREADS ARGS...: output in $work/out.
 run_layout() {

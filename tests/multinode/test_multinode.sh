@@ -18,7 +18,7 @@ exe=$(realpath "$1") multinode=$(realpath "$2") check_timeline=$(realpath "$3") 
 slots=2
 np=$((nodes * slots))
 threads=2
-time_factor=${HYBRIDSCOPE_TEST_TIME_FACTOR:-1}
+source "$(dirname "$0")/../lib.sh"
 # Small, irregular items, so that every rank gets some and the dynamic hand-out has work to balance.
 input=(--set items=96 --set chunk=2 --set workload.kind=irregular --set workload.seconds=0.0005
        --set workload.distribution=lognormal --set workload.seed=11)
@@ -34,13 +34,7 @@ case $part in
   *) echo "FAIL: unknown part '$part'"; exit 1 ;;
 esac
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-checksum_of() { sed -n 's/^checksum *\([0-9a-f]\{16\}\).*/\1/p' "$1"; }
+enter_work_dir
 
 # The reference: one process, no mpiexec, on the real host.
 OMP_NUM_THREADS=$threads timeout $((60 * time_factor)) "$exe" run "${input[@]}" -o "$work/single.h5" \
