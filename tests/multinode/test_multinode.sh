@@ -140,6 +140,30 @@ done
 if [ ${#checked[@]} -gt 0 ]; then
   check_timelines "$nodes" "$np" "$threads" "$check_timeline" "${checked[@]}"
   failures=$((failures + $?))
+  # By node: the plot groups each node's lanes under its name, the report has a row per node.
+  first=${checked[0]}
+  if "$exe" plot "$first" -o "$work/by-node.svg" >/dev/null 2>&1 && "$exe" report "$first" >"$work/report" 2>&1 &&
+     /usr/bin/python3 - "$first" "$work/by-node.svg" "$work/report" <<'PY'
+import sys, h5py, xml.etree.ElementTree as ET
+f = h5py.File(sys.argv[1], "r")
+host_of = dict(zip(f["ranks/rank"][()].tolist(), (h.decode() for h in f["ranks/host"][()])))
+ns = {"s": "http://www.w3.org/2000/svg"}
+groups = ET.parse(sys.argv[2]).getroot().findall(".//s:g[@class='node']", ns)
+seen = {g.get("data-host"): sorted({int(l.get("data-rank")) for l in g.findall("s:g[@class='lane']", ns)}) for g in groups}
+want = {}
+for rank, host in host_of.items():
+    want.setdefault(host, []).append(rank)
+want = {h: sorted(r) for h, r in want.items()}
+report = open(sys.argv[3]).read()
+rows = [h for h in want if any(line.split()[:1] == [h] for line in report.splitlines())]
+if seen != want or len(groups) != len(want) or sorted(rows) != sorted(want) or "node load balance" not in report:
+    sys.exit(f"plot groups {seen}, report rows {rows}; expected {want}")
+PY
+  then
+    pass "plot groups the lanes by node, report has a row per node"
+  else
+    fail "plot or report by node: $(cat "$work/report" 2>/dev/null | tail -n 5)"
+  fi
 fi
 echo "$failures failure(s)"
 [ $failures -eq 0 ]

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "hybridscope/analysis/svg.hpp"
@@ -81,6 +83,29 @@ std::string time_axis(const Window& w, double y) {
   return out;
 }
 
+// The lanes in the order drawn: across nodes grouped by node (in the order of their lowest rank),
+// rank by rank within a node; `host` empty when the run had one node.
+struct DrawnLane {
+  timeline::Lane lane;
+  std::string host;
+};
+
+std::vector<DrawnLane> lanes_by_node(const timeline::Timeline& t) {
+  std::map<int, std::string> host_of;
+  std::vector<std::string> nodes;
+  for (const auto& r : t.ranks) {
+    host_of[r.rank] = r.host;
+    if (std::find(nodes.begin(), nodes.end(), r.host) == nodes.end()) nodes.push_back(r.host);
+  }
+  std::vector<DrawnLane> out;
+  for (const auto& lane : timeline::lanes(t.intervals))
+    out.push_back({lane, nodes.size() > 1 ? host_of[lane.rank] : std::string{}});
+  const auto node_index = [&](const std::string& h) { return std::find(nodes.begin(), nodes.end(), h) - nodes.begin(); };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const auto& a, const auto& b) { return node_index(a.host) < node_index(b.host); });
+  return out;
+}
+
 std::string legend(double y) {
   std::string out;
   double x = kLeft;
@@ -109,8 +134,11 @@ std::string plot_svg(const timeline::Timeline& t, const PlotOptions& o) {
   w.columns = o.width;
   w.column_ns = double(w.end - w.begin) / w.columns;
 
-  const auto lanes = timeline::lanes(c);
-  const double lanes_bottom = kTop + double(lanes.size()) * (kLane + kGap);
+  const auto lanes = lanes_by_node(t);
+  std::size_t rows = lanes.size();  // and a heading row per node
+  for (std::size_t l = 0; l < lanes.size(); ++l)
+    if (!lanes[l].host.empty() && (l == 0 || lanes[l].host != lanes[l - 1].host)) ++rows;
+  const double lanes_bottom = kTop + double(rows) * (kLane + kGap);
   const double util_top = lanes_bottom + 45, items_top = util_top + kPanel + 40;
   const double height = items_top + kPanel + 30;
   const double width = kLeft + w.columns + kRight;
@@ -126,18 +154,28 @@ std::string plot_svg(const timeline::Timeline& t, const PlotOptions& o) {
 
   Columns cols(w.columns);
   std::vector<double> busy(w.columns, 0);
+  double y = kTop;
   for (std::size_t l = 0; l < lanes.size(); ++l) {
-    const auto& lane = lanes[l];
+    const auto& [lane, host] = lanes[l];
+    if (!host.empty() && (l == 0 || host != lanes[l - 1].host)) {
+      if (l > 0) out += "</g>\n";
+      out += fmt::format("<g class=\"node\" data-host=\"{}\">", svg::escape(host));
+      out += svg::text(4, y + kLane - 2, host, "font-weight=\"bold\"");
+      out += fmt::format("<line x1=\"4\" y1=\"{0:.0f}\" x2=\"{1}\" y2=\"{0:.0f}\" stroke=\"#999\"/>\n", y + kLane + 1,
+                         kLeft + w.columns);
+      y += kLane + kGap;
+    }
     accumulate(c, lane.first, lane.last, w, cols);
     for (int col = 0; col < w.columns; ++col)
       busy[col] += cols[col][std::size_t(trace::Activity::work)] + cols[col][std::size_t(trace::Activity::io)];
-    const double y = kTop + double(l) * (kLane + kGap);
     out += fmt::format("<g class=\"lane\" data-rank=\"{}\" data-thread=\"{}\">", lane.rank, lane.thread);
     out += svg::text(kLeft - 6, y + kLane - 2, fmt::format("r{} t{}", lane.rank, lane.thread),
                      "text-anchor=\"end\"");
     out += lane_rects(cols, y);
     out += "</g>\n";
+    y += kLane + kGap;
   }
+  if (!lanes.empty() && !lanes.back().host.empty()) out += "</g>\n";
   out += time_axis(w, lanes_bottom + 2);
 
   // Utilisation: the share of all lanes' time in each column spent in items.
