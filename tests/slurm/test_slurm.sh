@@ -93,10 +93,11 @@ wait_for() {
 # reference checksum (default: demo.toml's).
 check_run() {
   local name=$1 file=$2 ranks=$3 threads=$4 reference=${5:-$reference}
-  [ -f "$file" ] || { fail "$name: no timeline $file"; return; }
+  # Returns 1 after a failure, so that a caller's `&& echo ok` says nothing then.
+  [ -f "$file" ] || { fail "$name: no timeline $file"; return 1; }
   /usr/bin/python3 "$source_dir/tests/python/check_timeline.py" "$file" --ranks "$ranks" --threads "$threads" \
-    || { fail "$name: timeline check"; return; }
-  [ "$(checksum_of "$file")" = "$reference" ] || fail "$name: checksum $(checksum_of "$file") != $reference"
+    || { fail "$name: timeline check"; return 1; }
+  [ "$(checksum_of "$file")" = "$reference" ] || { fail "$name: checksum $(checksum_of "$file") != $reference"; return 1; }
 }
 
 # User kernels (docs/kernels.md): the C example plug-in and the seeds' Python function, copied with
