@@ -11,34 +11,29 @@
 
 namespace hybridscope::exec {
 
-std::uint64_t RankExecution::items() const {
-  std::uint64_t n = 0;
-  for (const auto& t : threads) n += t.items;
-  return n;
-}
-
-std::uint64_t RankExecution::checksum() const {
+namespace {
+// A counter of every thread added up (wrapping, as the checksums are).
+std::uint64_t summed(const std::vector<ThreadTally>& threads, std::uint64_t ThreadTally::*counter) {
   std::uint64_t sum = 0;
-  for (const auto& t : threads) sum += t.checksum;
+  for (const auto& t : threads) sum += t.*counter;
   return sum;
 }
 
-std::vector<std::uint64_t> RankExecution::failed() const {
-  std::vector<std::uint64_t> all;
-  for (const auto& t : threads) all.insert(all.end(), t.failed.begin(), t.failed.end());
+// A list of every thread, one after the other.
+template <typename T>
+std::vector<T> joined(const std::vector<ThreadTally>& threads, std::vector<T> ThreadTally::*list) {
+  std::vector<T> all;
+  for (const auto& t : threads) all.insert(all.end(), (t.*list).begin(), (t.*list).end());
   return all;
 }
+}  // namespace
 
-std::uint64_t RankExecution::succeeded_checksum() const {
-  std::uint64_t sum = 0;
-  for (const auto& t : threads) sum += t.succeeded_checksum;
-  return sum;
-}
-
+std::uint64_t RankExecution::items() const { return summed(threads, &ThreadTally::items); }
+std::uint64_t RankExecution::checksum() const { return summed(threads, &ThreadTally::checksum); }
+std::uint64_t RankExecution::succeeded_checksum() const { return summed(threads, &ThreadTally::succeeded_checksum); }
+std::vector<std::uint64_t> RankExecution::failed() const { return joined(threads, &ThreadTally::failed); }
 std::vector<sched::Range> RankExecution::succeeded() const {
-  std::vector<sched::Range> all;
-  for (const auto& t : threads) all.insert(all.end(), t.succeeded.begin(), t.succeeded.end());
-  return sched::merge_ranges(std::move(all));
+  return sched::merge_ranges(joined(threads, &ThreadTally::succeeded));
 }
 
 namespace {
@@ -70,14 +65,17 @@ void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::T
     const auto checksum = workloads::item_checksum(claim.item, value);
     tally.checksum += checksum;
     ++tally.items;
-    if (worker->last_item_failed()) {
+    const bool failed = worker->last_item_failed();
+    if (failed) {
       tally.failed.push_back(claim.item);
     } else {
       tally.succeeded_checksum += checksum;
       note_success(tally.succeeded, claim.item);
     }
     log.close(activity, claim.chunk, claim.item);
-    if (const auto why = worker->ends_run(); !why.empty()) throw std::runtime_error(why);
+    // Only a failed item can end the run (workload.fail_fast): items that succeed ask nothing more.
+    if (failed)
+      if (const auto why = worker->ends_run(); !why.empty()) throw std::runtime_error(why);
   }
 }
 }  // namespace

@@ -110,8 +110,8 @@ std::vector<metrics::ThreadTimes> gather_thread_times(MPI_Comm comm, const std::
   return all;
 }
 
-std::vector<std::uint64_t> gather_failed_items(MPI_Comm comm, const exec::RankExecution& execution) {
-  auto all = mpi::gather_values(comm, execution.failed());
+std::vector<std::uint64_t> gather_failed_items(MPI_Comm comm, const std::vector<std::uint64_t>& failed_here) {
+  auto all = mpi::gather_values(comm, failed_here);
   std::sort(all.begin(), all.end());
   return all;
 }
@@ -160,7 +160,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   }
   if (rec.spool) rec.spool->drain();
   rec.tasks = workload->take_task_attempts();
-  result.failed_items = gather_failed_items(comm, execution);
+  const auto failed_here = execution.failed();
+  result.failed_items = gather_failed_items(comm, failed_here);
   // A failed item stops the run like a signal does: what ran is still summed up and written.
   result.failure = mpi::first_failure(comm, execution.failure);
   rec.begin_ns = execution.begin_ns;
@@ -174,7 +175,7 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   MPI_Allreduce(MPI_IN_PLACE, span, 2, MPI_INT64_T, MPI_MAX, comm);
   rec.origin_ns = -span[0];
 
-  std::uint64_t local[4] = {execution.items(), execution.checksum(), execution.failed().size(),
+  std::uint64_t local[4] = {execution.items(), execution.checksum(), failed_here.size(),
                             execution.succeeded_checksum()};
   std::uint64_t total[4] = {};
   MPI_Allreduce(local, total, 4, MPI_UINT64_T, MPI_SUM, comm);

@@ -139,7 +139,9 @@ std::uint64_t RmaCounter::fetch_add(std::uint64_t delta) {
 namespace {
 constexpr int kRequestTag = 1, kReplyTag = 2, kDoneTag = 3;
 // A node's batch is the chunks left over (its estimate of them) divided by this many per node: the
-// first batch of 2 nodes is an eighth of the chunks, and they shrink to 1 near the end.
+// first batch of 2 nodes is a quarter of the chunks, and they shrink to 1 near the end. (4 per node
+// made twice the global fetches and cost the remote rank twice the hand-out time: README, "Running on
+// several nodes".)
 constexpr std::uint64_t kBatchesPerNode = 2;
 constexpr std::chrono::microseconds kSlowestPoll{250};
 }  // namespace

@@ -171,11 +171,9 @@ private:
   // Open MPI's and PMIx's wiring of this rank; a user's own MCA settings (OMPI_MCA_btl=...) and
   // OMPI_ALLOW_RUN_AS_ROOT stay.
   static bool is_launchers(std::string_view variable) {
-    if (starts_with_any(variable, {"PMIX_", "PMI_", "ORTE_", "OMPI_MCA_orte_", "OMPI_MCA_ess", "OMPI_MCA_pmix",
+    return starts_with_any(variable, {"PMIX_", "PMI_", "ORTE_", "OMPI_MCA_orte_", "OMPI_MCA_ess", "OMPI_MCA_pmix",
                                    "OMPI_COMM_WORLD_", "OMPI_FIRST_RANKS", "OMPI_APP_CTX_", "OMPI_UNIVERSE_SIZE",
-                                   "OMPI_NUM_APP_CTX", "OMPI_ARGV", "OMPI_COMMAND", "OMPI_FILE_LOCATION"}))
-      return true;
-    return false;
+                                   "OMPI_NUM_APP_CTX", "OMPI_ARGV", "OMPI_COMMAND", "OMPI_FILE_LOCATION"});
   }
 
   std::string rank_, thread_, item_, attempt_;

@@ -45,7 +45,7 @@ public:
   // Whether the item just run failed without stopping the run (a task farm's task): it counts as
   // done but not as succeeded, and a resumed run runs it again.
   virtual bool last_item_failed() const noexcept { return false; }
-  // Not empty when the item just run, counted as done, must end the run (workload.fail_fast).
+  // Asked after an item that failed: not empty when the run must end with it (workload.fail_fast).
   virtual std::string ends_run() const { return {}; }
 };
 
