@@ -5,8 +5,9 @@ import numpy as np
 KINDS = ["startup", "work", "io", "idle", "handout", "lock_wait", "shutdown", "abandoned", "mpi"]
 
 
-def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads_per_rank=None):
-    """lanes: {(rank, thread): [(kind, begin_ns, end_ns, cpu, item), ...]} gap-free per lane."""
+def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads_per_rank=None, text_attributes=None):
+    """lanes: {(rank, thread): [(kind, begin_ns, end_ns, cpu, item), ...]} gap-free per lane; text_attributes:
+    string attributes to set instead of the defaults, e.g. {"workload_description": "gil 0.05 s"}."""
     ranks = sorted({r for r, _ in lanes})
     tpr = threads_per_rank or max(t for _, t in lanes) + 1
     rows = [(r, t, *iv) for (r, t), ivs in sorted(lanes.items()) for iv in ivs]
@@ -25,7 +26,7 @@ def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads
                            ("strategy", "dynamic"), ("handout", "test"), ("workload", "fib"),
                            ("workload_description", "fib n=1"), ("checksum", "00000000000000ab"),
                            ("time_unit", "ns"), ("time_origin", "test"), ("mpi_library", "x"), ("hdf5_library", "x")]:
-            a[key] = np.bytes_(value.encode())
+            a[key] = np.bytes_((text_attributes or {}).get(key, value).encode())
         items = sum(1 for row in rows if KINDS.index(row[2]) in (1, 2))
         a["complete"] = np.int64(1 if complete else 0)
         a["ranks"] = np.int64(len(ranks))

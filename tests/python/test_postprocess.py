@@ -98,7 +98,7 @@ def plot(work, known):
     ns = {"s": "http://www.w3.org/2000/svg"}
     lanes = root.findall(".//s:g[@class='lane']", ns)
     check(len(lanes) == 4, f"one lane per thread: {len(lanes)}")
-    colours = {r.get("fill") for r in lanes[0].findall("s:rect", ns)}
+    colours = {r.get("fill") for r in lanes[0].findall(".//s:rect", ns)}
     check("#2ca02c" in colours, "the work colour appears in lane r0 t0")
     check(len(root.findall(".//s:rect[@class='items']", ns)) == 4, "items-per-thread panel")
     before = open(svg, "rb").read()
@@ -183,7 +183,10 @@ def compare(work, known):
     check("1x2 threads" not in p.stdout and "2x2 hybrid" in p.stdout, "layout kinds")
     root = ET.parse(chart).getroot()
     ns = {"s": "http://www.w3.org/2000/svg"}
-    check(len(root.findall(".//s:rect[@class='bar']", ns)) == 6, "bars for wall time and efficiency")
+    wall = root.findall(".//s:g[@data-chart='wall']//s:rect[@class='bar']", ns)
+    efficiency = root.findall(".//s:g[@data-chart='efficiency']//s:rect[@class='bar']", ns)
+    check(len(wall) == 3 and len(efficiency) == 9, f"a wall time bar per run, three efficiency segments per run: "
+          f"{len(wall)}, {len(efficiency)}")
     check(len(root.findall(".//s:polyline[@class='series']", ns)) >= 2, "a scaling chart when worker counts differ")
 
 
