@@ -16,7 +16,7 @@ namespace hybridscope::analysis {
 
 namespace {
 
-constexpr double kLeft = 130, kRight = 30, kLane = 12, kGap = 2, kPanel = 90;
+constexpr double kLeft = 130, kRight = 50, kLane = 12, kGap = 2, kPanel = 90;
 constexpr double kBelowAxis = 44;  // tick labels and the axis title under a panel
 constexpr std::size_t kKinds = trace::kActivityCount;
 constexpr auto kBusyColour = "#2ca02c";
