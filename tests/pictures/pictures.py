@@ -31,3 +31,22 @@ def problems(measured, name, charts_expected=True):
         if c["titles"] < 1:
             out.append(f"{name}: chart {c['name']} has no axis title")
     return out
+
+
+def hover(page, rank, thread, seconds):
+    """Moves the mouse over a lane at a time; returns the tooltip's text."""
+    where = page.evaluate(f"""(() => {{
+        const c = document.getElementById('lanes'), box = c.getBoundingClientRect();
+        const lane = JSON.parse(document.getElementById('timeline-data').textContent).lanes
+            .findIndex(l => l.rank === {rank} && l.thread === {thread});
+        const from = +c.dataset.from, to = +c.dataset.to;
+        return [box.left + ({seconds} * 1e9 - from) / (to - from) * box.width, box.top + (lane + 0.5) * +c.dataset.laneHeight];
+    }})()""")
+    page.mouse("mouseMoved", where[0], where[1])
+    return page.evaluate("document.getElementById('tip').hidden ? '' : document.getElementById('tip').textContent")
+
+
+def lanes_box(page):
+    """The timeline canvas's [left, top, width] in the page."""
+    return page.evaluate("(() => { const b = document.getElementById('lanes').getBoundingClientRect(); "
+                         "return [b.left, b.top, b.width]; })()")

@@ -114,19 +114,6 @@ def compares(page, work):
     looks_right(page, same)
 
 
-def hover(page, rank, thread, seconds):
-    """Moves the mouse over a lane at a time; returns the tooltip's text."""
-    where = page.evaluate(f"""(() => {{
-        const c = document.getElementById('lanes'), box = c.getBoundingClientRect();
-        const lane = JSON.parse(document.getElementById('timeline-data').textContent).lanes
-            .findIndex(l => l.rank === {rank} && l.thread === {thread});
-        const from = +c.dataset.from, to = +c.dataset.to;
-        return [box.left + ({seconds} * 1e9 - from) / (to - from) * box.width, box.top + (lane + 0.5) * +c.dataset.laneHeight];
-    }})()""")
-    page.mouse("mouseMoved", where[0], where[1])
-    return page.evaluate("document.getElementById('tip').hidden ? '' : document.getElementById('tip').textContent")
-
-
 def html_report(page, work, known):
     html = os.path.join(work, "known.html")
     run("report", known, "--html")
@@ -142,13 +129,13 @@ def html_report(page, work, known):
     for words in (["POP metrics", "load balance", "0.750"], ["two threads shared a core", "core 1"]):
         check(all(w in page.evaluate("document.body.innerText") for w in words), f"the page shows {words}")
 
-    tip = hover(page, 1, 0, 0.35)
+    tip = pictures.hover(page, 1, 0, 0.35)
     check(all(w in tip for w in ["lock_wait", "item 5", "100 ms", "core 2", "rank 1 thread 0"]),
           f"hovering rank 1 thread 0 at 0.35 s shows the lock wait: {tip!r}")
     span = lambda: page.evaluate("(() => { const c = document.getElementById('lanes'); return [+c.dataset.from, +c.dataset.to]; })()")  # noqa: E731
     ticks = lambda: page.evaluate("Array.from(document.querySelectorAll('#time-axis .tick text')).map(e => e.textContent)")  # noqa: E731
     before, ticks_before = span(), ticks()
-    box = page.evaluate("(() => { const b = document.getElementById('lanes').getBoundingClientRect(); return [b.left, b.top, b.width]; })()")
+    box = pictures.lanes_box(page)
     x = box[0] + 0.35 * box[2]
     for _ in range(5):
         page.mouse("mouseWheel", x, box[1] + 5, deltaX=0, deltaY=-400)
@@ -158,7 +145,7 @@ def html_report(page, work, known):
     check(ticks() != ticks_before and len(ticks()) >= 2, f"the time axis follows the zoom: {ticks()[:4]}")
     found = pictures.problems(page.evaluate(pictures.CHECKS), "zoomed report", False)
     check(not found, f"zoomed: no overlapping text {found}")
-    tip = hover(page, 1, 0, 0.35)
+    tip = pictures.hover(page, 1, 0, 0.35)
     check("lock_wait" in tip and "item 5" in tip, f"hovering after zooming: {tip!r}")
     page.mouse("mousePressed", x, box[1] + 5, button="left", clickCount=1)
     page.mouse("mouseMoved", x - 200, box[1] + 5, button="left")
@@ -198,7 +185,7 @@ def big_report(page, work):
     check(size < 5_000_000, f"400k intervals: the page has {size} bytes (at most 5 MB)")
     seconds = page.open("file://" + html)
     check(page.evaluate("document.body.dataset.ready") == "1" and seconds < 2, f"opens in {seconds:.2f} s")
-    tip = hover(page, 0, 1, 0.5)
+    tip = pictures.hover(page, 0, 1, 0.5)
     check(("work" in tip or "idle" in tip) and "zoom in" in tip, f"a pixel of many intervals names one: {tip!r}")
 
 
@@ -218,7 +205,7 @@ def study(page, work):
           f"{len(links)} links, missing {missing}")
     run_page = os.path.join(folder, "gil-1x2.html")
     looks_right(page, run_page, charts=False)
-    tip = hover(page, 0, 1, 0.05)
+    tip = pictures.hover(page, 0, 1, 0.05)
     check("rank 0 thread 1" in tip, f"a study run's page names the interval under the mouse: {tip!r}")
     check(all(u.startswith("file://") for u in page.requests()), "the pages asked for nothing else")
 
