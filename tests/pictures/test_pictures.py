@@ -45,16 +45,7 @@ def looks_right(page, path, charts=True):
           + ("" if not found else ":\n  " + "\n  ".join(found)))
 
 
-# 2 ranks x 2 threads over 1 s; rank 1 thread 0 waits for the lock from 300 to 400 ms (item 5, core 2).
-LANES = {
-    (0, 0): [("startup", 0, 100 * MS, 1, -1), ("work", 100 * MS, 500 * MS, 1, 0), ("work", 500 * MS, 900 * MS, 1, 1),
-             ("idle", 900 * MS, 1000 * MS, 1, -1)],
-    (0, 1): [("startup", 0, 100 * MS, 0, -1), ("work", 100 * MS, 300 * MS, 0, 2), ("handout", 300 * MS, 400 * MS, 1, -1),
-             ("work", 400 * MS, 600 * MS, 0, 3), ("idle", 600 * MS, 1000 * MS, 0, -1)],
-    (1, 0): [("startup", 0, 100 * MS, 1, -1), ("work", 100 * MS, 300 * MS, 1, 4), ("lock_wait", 300 * MS, 400 * MS, 2, 5),
-             ("work", 400 * MS, 800 * MS, 2, 5), ("idle", 800 * MS, 1000 * MS, 2, -1)],
-    (1, 1): [("startup", 0, 400 * MS, 3, -1), ("work", 400 * MS, 1000 * MS, 3, 6)],
-}
+LANES = make_timeline.KNOWN_LANES
 
 
 def plots(page, work, known):

@@ -2,6 +2,20 @@
 import h5py
 import numpy as np
 
+_MS = 1_000_000
+# The known timeline of the post-processing and picture tests: 2 ranks x 2 threads over 1 s. Useful
+# time (work) 0.8, 0.4, 0.6, 0.6 s. r0t0 and r1t0 both work on core 1 during [100, 300) ms; r0t1
+# migrates 0 -> 1 -> 0; r1t0 waits for the lock from 300 to 400 ms (item 5, core 2).
+KNOWN_LANES = {
+    (0, 0): [("startup", 0, 100 * _MS, 1, -1), ("work", 100 * _MS, 500 * _MS, 1, 0), ("work", 500 * _MS, 900 * _MS, 1, 1),
+             ("idle", 900 * _MS, 1000 * _MS, 1, -1)],
+    (0, 1): [("startup", 0, 100 * _MS, 0, -1), ("work", 100 * _MS, 300 * _MS, 0, 2), ("handout", 300 * _MS, 400 * _MS, 1, -1),
+             ("work", 400 * _MS, 600 * _MS, 0, 3), ("idle", 600 * _MS, 1000 * _MS, 0, -1)],
+    (1, 0): [("startup", 0, 100 * _MS, 1, -1), ("work", 100 * _MS, 300 * _MS, 1, 4), ("lock_wait", 300 * _MS, 400 * _MS, 2, 5),
+             ("work", 400 * _MS, 800 * _MS, 2, 5), ("idle", 800 * _MS, 1000 * _MS, 2, -1)],
+    (1, 1): [("startup", 0, 400 * _MS, 3, -1), ("work", 400 * _MS, 1000 * _MS, 3, 6)],
+}
+
 KINDS = ["startup", "work", "io", "idle", "handout", "lock_wait", "shutdown", "abandoned", "mpi"]
 
 

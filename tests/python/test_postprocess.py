@@ -35,17 +35,7 @@ def run(*args, expect=0):
     return p
 
 
-# 2 ranks x 2 threads over 1 s. Useful time (work) 0.8, 0.4, 0.6, 0.6 s. r0t0 and r1t0 both work on
-# core 1 during [100, 300) ms; r0t1 migrates 0 -> 1 -> 0.
-LANES = {
-    (0, 0): [("startup", 0, 100 * MS, 1, -1), ("work", 100 * MS, 500 * MS, 1, 0), ("work", 500 * MS, 900 * MS, 1, 1),
-             ("idle", 900 * MS, 1000 * MS, 1, -1)],
-    (0, 1): [("startup", 0, 100 * MS, 0, -1), ("work", 100 * MS, 300 * MS, 0, 2), ("handout", 300 * MS, 400 * MS, 1, -1),
-             ("work", 400 * MS, 600 * MS, 0, 3), ("idle", 600 * MS, 1000 * MS, 0, -1)],
-    (1, 0): [("startup", 0, 100 * MS, 1, -1), ("work", 100 * MS, 300 * MS, 1, 4), ("lock_wait", 300 * MS, 400 * MS, 2, 5),
-             ("work", 400 * MS, 800 * MS, 2, 5), ("idle", 800 * MS, 1000 * MS, 2, -1)],
-    (1, 1): [("startup", 0, 400 * MS, 3, -1), ("work", 400 * MS, 1000 * MS, 3, 6)],
-}
+LANES = make_timeline.KNOWN_LANES
 
 
 def report_numbers(work):

@@ -15,13 +15,6 @@ namespace hybridscope::analysis {
 
 namespace {
 
-// The reference for speedup: the run with the fewest workers (the first of them).
-const Report& baseline(const std::vector<Report>& runs) {
-  return *std::min_element(runs.begin(), runs.end(), [](const Report& a, const Report& b) {
-    return a.facts.layout.workers() < b.facts.layout.workers();
-  });
-}
-
 std::string label(const Report& r) {
   return fmt::format("{}x{} {}", r.facts.layout.ranks, r.facts.layout.threads, kind(r.facts.layout));
 }
@@ -240,17 +233,17 @@ std::string group_row(const Group& g, double& y, double& width) {
   auto efficiency = kind_entries(kinds, chart::LegendEntry::Mark::box);
   efficiency.push_back({kLostRest, kRestColour});
   efficiency.push_back({kLostBalance, kBalanceColour});
-  const Frame speedup{speedup_x, charts_y, kYLabels + kSpeedupW, "speedup against workers", ideal};
-  const Frame wall{labels_x, charts_y, wall_left + kWallW - labels_x, "wall time",
+  const Frame speedup_frame{speedup_x, charts_y, kYLabels + kSpeedupW, "speedup against workers", ideal};
+  const Frame wall_frame{labels_x, charts_y, wall_left + kWallW - labels_x, "wall time",
                    kind_entries(kinds, chart::LegendEntry::Mark::box)};
-  const Frame eff{eff_left, charts_y, kEffW + 40, "parallel efficiency", efficiency};
-  double legends = std::max(legend_height(wall), legend_height(eff));
-  if (scaling) legends = std::max(legends, legend_height(speedup));
+  const Frame eff_frame{eff_left, charts_y, kEffW + 40, "parallel efficiency", efficiency};
+  double legends = std::max(legend_height(wall_frame), legend_height(eff_frame));
+  if (scaling) legends = std::max(legends, legend_height(speedup_frame));
   const double top = charts_y + 18 + legends + 22;
-  if (scaling) out += speedup_chart(g, speedup, top);
+  if (scaling) out += speedup_chart(g, speedup_frame, top);
   out += row_labels_svg(g, wall_left, top, labels_w);
-  out += wall_chart(g, wall, wall_left, top);
-  out += efficiency_chart(g, eff, eff_left, top);
+  out += wall_chart(g, wall_frame, wall_left, top);
+  out += efficiency_chart(g, eff_frame, eff_left, top);
   const double bars = kRow * double(g.runs.size());
   y = top + std::max(scaling ? kSpeedupH : 0.0, bars) + kBelowAxis + 10;
   width = std::max(width, eff_left + kEffW + 60);
@@ -259,16 +252,17 @@ std::string group_row(const Group& g, double& y, double& width) {
 }  // namespace
 
 std::string compare_table(const std::vector<Report>& runs) {
-  const auto& base = baseline(runs);
+  std::vector<const Report*> all;
+  for (const auto& r : runs) all.push_back(&r);
+  const Report& base = *reference(all);
   std::string out = fmt::format("{:<4} {:<24} {:>9} {:>7} {:>10} {:>8} {:>10} {:>6} {:>7} {:>10}  {}\n", "run",
                                 "layout", "workers", "wall s", "speedup", "eff.", "load bal.", "MPI", "OpenMP",
                                 "items/s", "file");
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const auto& r = runs[i];
-    const double speedup = r.summary.wall_seconds > 0 ? base.summary.wall_seconds / r.summary.wall_seconds : 0;
     const auto& e = r.efficiency;
     out += fmt::format("{:<4} {:<24} {:>9} {:>7.3f} {:>9.2f}x {:>8.3f} {:>10.3f} {:>6.3f} {:>7.3f} {:>10.1f}  {}{}\n",
-                       i + 1, label(r), r.facts.layout.workers(), r.summary.wall_seconds, speedup, e.overall.parallel,
+                       i + 1, label(r), r.facts.layout.workers(), r.summary.wall_seconds, speedup(&r, &base), e.overall.parallel,
                        e.overall.load_balance, e.mpi.parallel, e.openmp.parallel, r.items_per_second, r.path,
                        r.summary.complete ? "" : " (incomplete)");
   }

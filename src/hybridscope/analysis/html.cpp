@@ -163,14 +163,12 @@ nlohmann::json timeline_json(const timeline::Timeline& t, const HtmlOptions& o) 
           {"intervals", table.json()}, {"levels", out_levels}, {"file_intervals", t.intervals.size()}};
 }
 
-std::string escape(std::string_view s) { return chart::escape(s); }
-
 std::string page(std::string_view title, std::string_view body, std::string_view script) {
   return fmt::format("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                      "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
                      "<title>{}</title>\n<style>{}</style></head>\n<body>\n{}\n<script>{}</script>\n</body></html>\n",
-                     escape(title), html_assets::kStyle, body, script);
+                     chart::escape(title), html_assets::kStyle, body, script);
 }
 
 std::string efficiency_row(std::string_view name, const metrics::Efficiency& e) {
@@ -193,7 +191,7 @@ std::string metrics_html(const Report& r) {
 std::string warnings_html(const Report& r) {
   if (r.warnings.empty()) return "<h2>Warnings</h2><p>None.</p>\n";
   std::string out = "<h2>Warnings</h2><ul class=\"warnings\">";
-  for (const auto& w : r.warnings) out += "<li>" + escape(w) + "</li>";
+  for (const auto& w : r.warnings) out += "<li>" + chart::escape(w) + "</li>";
   return out + "</ul>\n";
 }
 
@@ -214,7 +212,7 @@ std::string threads_html(const Report& r) {
     for (int c : t.cores) cores += fmt::format("{}{}", cores.empty() ? "" : ",", c);
     out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
                        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                       t.rank, t.thread, escape(t.host), t.items, pct({A::work, A::io}),
+                       t.rank, t.thread, chart::escape(t.host), t.items, pct({A::work, A::io}),
                        t.cpu_share < 0 ? "-" : fmt::format("{:.1f}", 100 * t.cpu_share), pct({A::idle}),
                        pct({A::lock_wait}), pct({A::handout}), pct({A::mpi}), pct({A::startup, A::shutdown, A::abandoned}),
                        cores.empty() ? "-" : cores, t.migrations);
@@ -242,24 +240,24 @@ std::string timeline_html(const nlohmann::json& data) {
 }  // namespace
 
 std::string report_html(const timeline::Timeline& t, const Report& r, const HtmlOptions& o) {
-  std::string body = fmt::format("<h1>hybridscope report: {}</h1>\n<h2>Summary</h2><pre>{}</pre>\n", escape(r.path),
-                                 escape(report::format_summary(fmt::format("run        {}{}", r.path,
+  std::string body = fmt::format("<h1>hybridscope report: {}</h1>\n<h2>Summary</h2><pre>{}</pre>\n", chart::escape(r.path),
+                                 chart::escape(report::format_summary(fmt::format("run        {}{}", r.path,
                                                                            r.summary.complete ? "" : "  (INCOMPLETE)"),
                                                                r.facts, r.summary, r.thread_times, r.hosts)));
   body += metrics_html(r) + warnings_html(r) + timeline_html(timeline_json(t, o)) + threads_html(r);
-  body += "<details><summary>The report as text</summary><pre>" + escape(to_text(r)) + "</pre></details>\n";
+  body += "<details><summary>The report as text</summary><pre>" + chart::escape(to_text(r)) + "</pre></details>\n";
   return page("hybridscope report: " + r.path, body, std::string(html_assets::kTableScript) + html_assets::kTimelineScript);
 }
 
 std::string index_html(const IndexPage& p) {
-  std::string body = fmt::format("<h1>{}</h1>\n<ul class=\"conclusions\">", escape(p.title));
-  for (const auto& line : p.conclusions) body += "<li>" + escape(line) + "</li>";
+  std::string body = fmt::format("<h1>{}</h1>\n<ul class=\"conclusions\">", chart::escape(p.title));
+  for (const auto& line : p.conclusions) body += "<li>" + chart::escape(line) + "</li>";
   body += "</ul>\n<h2>Charts</h2><div class=\"charts\">" + p.charts_svg + "</div>\n";
-  body += "<h2>Wall time</h2><pre>" + escape(p.table) + "</pre>\n<h2>Runs</h2><table class=\"runs\">";
+  body += "<h2>Wall time</h2><pre>" + chart::escape(p.table) + "</pre>\n<h2>Runs</h2><table class=\"runs\">";
   for (const auto& run : p.runs) {
-    body += fmt::format("<tr><th>{}</th><td>{}</td><td>", escape(run.name), escape(run.about));
+    body += fmt::format("<tr><th>{}</th><td>{}</td><td>", chart::escape(run.name), chart::escape(run.about));
     for (const auto& [label, path] : run.links)
-      body += fmt::format("<a href=\"{}\">{}</a> ", escape(path), escape(label));
+      body += fmt::format("<a href=\"{}\">{}</a> ", chart::escape(path), chart::escape(label));
     body += "</td></tr>";
   }
   return page(p.title, body + "</table>\n", html_assets::kTableScript);
