@@ -36,7 +36,9 @@ def problems(measured, name, charts_expected=True):
 def hover(page, rank, thread, seconds):
     """Moves the mouse over a lane at a time; returns the tooltip's text."""
     where = page.evaluate(f"""(() => {{
-        const c = document.getElementById('lanes'), box = c.getBoundingClientRect();
+        const c = document.getElementById('lanes');
+        c.scrollIntoView({{block: 'center'}});  // the mouse reaches only what the window shows
+        const box = c.getBoundingClientRect();
         const lane = JSON.parse(document.getElementById('timeline-data').textContent).lanes
             .findIndex(l => l.rank === {rank} && l.thread === {thread});
         const from = +c.dataset.from, to = +c.dataset.to;
@@ -48,5 +50,5 @@ def hover(page, rank, thread, seconds):
 
 def lanes_box(page):
     """The timeline canvas's [left, top, width] in the page."""
-    return page.evaluate("(() => { const b = document.getElementById('lanes').getBoundingClientRect(); "
-                         "return [b.left, b.top, b.width]; })()")
+    return page.evaluate("(() => { const c = document.getElementById('lanes'); c.scrollIntoView({block: 'center'}); "
+                         "const b = c.getBoundingClientRect(); return [b.left, b.top, b.width]; })()")

@@ -58,6 +58,13 @@ def plots(page, work, known):
     looks_right(page, deep)
     labels = page.evaluate("Array.from(document.querySelector('g.axis.x').querySelectorAll('.tick text')).map(e => e.textContent)")
     check(len(labels) >= 2 and len(set(labels)) == len(labels), f"deep zoom: distinct tick labels {labels[:4]}")
+    # Two nodes: a heading and a group per node, the ranks' labels inside.
+    nodes = os.path.join(work, "nodes.h5")
+    make_timeline.write(nodes, LANES, 1000 * MS, hosts=(("node-a", 2, 2), ("node-b", 2, 2)))
+    run("plot", nodes, "-o", os.path.join(work, "nodes.svg"))
+    looks_right(page, os.path.join(work, "nodes.svg"))
+    hosts = page.evaluate("Array.from(document.querySelectorAll('g.node')).map(g => g.dataset.host)")
+    check(hosts == ["node-a", "node-b"], f"a group of lanes per node: {hosts}")
     # 64 threads: the histogram's labels are thinned, not piled up.
     many = {(r, t): [("work", 0, (500 + 7 * (r * 8 + t)) * MS, t, r), ("idle", (500 + 7 * (r * 8 + t)) * MS, 1000 * MS, t, -1)]
             for r in range(8) for t in range(8)}

@@ -22,7 +22,9 @@ constexpr std::uint32_t kNone = 0xffffffff;
 // Bytes per interval in the page's table (begin, end, item as doubles, core, kind) and per segment.
 constexpr std::size_t kIntervalBytes = 8 + 8 + 8 + 2 + 1;
 constexpr std::size_t kSegmentBytes = 4 + 4;
-constexpr int kFirstColumns = 2048, kFewestColumns = 128, kMostColumns = 1 << 24;
+// Columns of the coarsest level: 2048, fewer when many lanes would not fit the budget (1024 lanes:
+// 64, still within 5 MB); the finest level has at most kMostColumns.
+constexpr int kFirstColumns = 2048, kFewestColumns = 64, kMostColumns = 1 << 24;
 
 std::string base64(const void* data, std::size_t size) {
   static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
