@@ -23,8 +23,9 @@ constexpr std::uint32_t kNone = 0xffffffff;
 constexpr std::size_t kIntervalBytes = 8 + 8 + 8 + 2 + 1;
 constexpr std::size_t kSegmentBytes = 4 + 4;
 // Columns of the coarsest level: 2048, fewer when many lanes would not fit the budget (1024 lanes:
-// 64, still within 5 MB); the finest level has at most kMostColumns.
-constexpr int kFirstColumns = 2048, kFewestColumns = 64, kMostColumns = 1 << 24;
+// 64, still within 5 MB). The finest level has at most kMostColumns, which bounds the memory a level
+// takes to make (lane_columns tallies every kind per column).
+constexpr int kFirstColumns = 2048, kFewestColumns = 64, kMostColumns = 1 << 18;
 
 std::string base64(const void* data, std::size_t size) {
   static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -119,8 +120,15 @@ Level column_level(const std::vector<timeline::Lane>& lanes, Window w, int colum
   return level;
 }
 
+std::size_t segments(const Level& level) {
+  std::size_t n = 0;
+  for (const auto& s : level.lanes) n += s.ref.size();
+  return n;
+}
+
 // Every interval when they fit the budget; else levels of 2048, 4096, ... columns (fewer for many
-// lanes) while the next fits.
+// lanes) while the next fits and shows more (once every interval has segments of its own, more
+// columns show nothing new).
 std::vector<Level> levels_of(const timeline::Timeline& t, const Window& w, std::size_t budget, IntervalTable& table) {
   const auto lanes = timeline::lanes(t.intervals);
   if (t.intervals.size() * (kIntervalBytes + 4) <= budget) return {exact_level(lanes, w, table)};
@@ -131,7 +139,7 @@ std::vector<Level> levels_of(const timeline::Timeline& t, const Window& w, std::
   for (int columns = first; columns <= kMostColumns && double(w.end - w.begin) / columns >= 1; columns *= 2) {
     IntervalTable trial = table;  // a level that does not fit leaves the table as it was
     auto level = column_level(lanes, w, columns, trial);
-    if (!out.empty() && used + level.bytes > budget) break;
+    if (!out.empty() && (used + level.bytes > budget || segments(level) == segments(out.back()))) break;
     used += level.bytes;
     table = std::move(trial);
     out.push_back(std::move(level));
