@@ -8,33 +8,24 @@ names the interval under the mouse.
 Usage: test_pictures.py HYBRIDSCOPE MPIEXEC
 """
 import os
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
+import checking  # noqa: E402
+from checking import check  # noqa: E402
 import make_timeline  # noqa: E402
 import pictures  # noqa: E402
 from chromium import Chromium  # noqa: E402
 
 EXE, MPIEXEC = (os.path.abspath(a) for a in sys.argv[1:3])
 MS = 1_000_000
-failures = []
-
-
-def check(condition, message):
-    print(("ok: " if condition else "FAIL: ") + message, flush=True)
-    if not condition:
-        failures.append(message)
 
 
 def run(*args, expect=0):
-    p = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300)
-    check(p.returncode == expect, f"hybridscope {' '.join(args)}: exit {p.returncode}, expected {expect}"
-          + ("" if p.returncode == expect else f": {p.stderr.strip()}"))
-    return p
+    return checking.run(EXE, *args, expect=expect)
 
 
 def looks_right(page, path, charts=True):
@@ -189,9 +180,7 @@ def big_report(page, work):
 
 def study(page, work):
     folder = os.path.join(work, "study")
-    p = subprocess.run([EXE, "study", "gil", "--max-workers", "2", "--scale", "0.1", "-o", folder, "--launcher",
-                        MPIEXEC], capture_output=True, text=True, timeout=300)
-    check(p.returncode == 0, f"study gil: exit {p.returncode} {p.stderr[-400:]}")
+    run("study", "gil", "--max-workers", "2", "--scale", "0.1", "-o", folder, "--launcher", MPIEXEC)
     looks_right(page, os.path.join(folder, "compare.svg"))
     index = os.path.join(folder, "index.html")
     looks_right(page, index)
@@ -217,5 +206,4 @@ with tempfile.TemporaryDirectory() as work, Chromium(width=1400, height=900) as 
     big_report(page, work)
     study(page, work)
 
-print(f"{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+checking.finish()

@@ -14,25 +14,16 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checking  # noqa: E402
+from checking import check  # noqa: E402
 import make_timeline  # noqa: E402
 
 EXE = os.path.abspath(sys.argv[1])
 MS = 1_000_000
-failures = []
-
-
-def check(condition, message):
-    print(("ok: " if condition else "FAIL: ") + message)
-    if not condition:
-        failures.append(message)
 
 
 def run(*args, expect=0):
-    p = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120)
-    if p.returncode != expect:
-        failures.append(f"{' '.join(args)}: exit {p.returncode}, expected {expect}: {p.stderr}")
-        print("FAIL:", failures[-1])
-    return p
+    return checking.run(EXE, *args, expect=expect)
 
 
 LANES = make_timeline.KNOWN_LANES
@@ -197,5 +188,4 @@ with tempfile.TemporaryDirectory() as work:
     compare(work, known)
     bad_input(work)
 
-print(f"{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+checking.finish()
