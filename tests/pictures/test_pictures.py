@@ -197,13 +197,22 @@ def study(page, work):
     check(all(u.startswith("file://") for u in page.requests()), "the pages asked for nothing else")
 
 
+def part(name, body, *args):
+    """Runs one part of the test; a part that breaks (a page without the expected elements) is one
+    failure, and the other parts still run."""
+    try:
+        body(*args)
+    except Exception as e:  # noqa: BLE001 - reported as a failure of that part
+        check(False, f"{name}: {type(e).__name__}: {str(e)[:300]}")
+
+
 with tempfile.TemporaryDirectory() as work, Chromium(width=1400, height=900) as page:
     known = os.path.join(work, "known.h5")
     make_timeline.write(known, LANES, 1000 * MS)
-    plots(page, work, known)
-    compares(page, work)
-    html_report(page, work, known)
-    big_report(page, work)
-    study(page, work)
+    part("plot", plots, page, work, known)
+    part("compare", compares, page, work)
+    part("report --html", html_report, page, work, known)
+    part("a large report --html", big_report, page, work)
+    part("study", study, page, work)
 
 checking.finish()

@@ -7,7 +7,7 @@ body { font-family: "DejaVu Sans", Verdana, sans-serif; font-size: 13px; margin:
 h1 { font-size: 18px; } h2 { font-size: 15px; margin-top: 22px; }
 pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 table { border-collapse: collapse; } td, th { padding: 2px 8px; text-align: right; border-bottom: 1px solid #eee; }
-table.runs th, table.metrics th { text-align: left; }
+table.runs th, table.runs td, table.metrics th { text-align: left; }
 table.sortable th { cursor: pointer; user-select: none; background: #f0f0f0; }
 .hint { color: #666; font-size: 12px; }
 .legend .key { margin-right: 12px; white-space: nowrap; }
