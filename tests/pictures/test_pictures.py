@@ -197,6 +197,19 @@ def study(page, work):
     check(all(u.startswith("file://") for u in page.requests()), "the pages asked for nothing else")
 
 
+def advise(page, work):
+    deck = os.path.join(work, "spin.toml")
+    with open(deck, "w") as f:
+        f.write('items = 40\n[workload]\nkind = "spin"\nseconds = 0.002\n')
+    folder = os.path.join(work, "advise")
+    run("advise", deck, "--workers", "2", "--budget", "10", "-o", folder, "--launcher", MPIEXEC)
+    index = os.path.join(folder, "index.html")
+    looks_right(page, index)
+    links = page.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))")
+    check(sorted(links) == ["1x2.h5", "1x2.log", "2x1.h5", "2x1.log"], f"advise's index.html links to each trial: {links}")
+    check("recommended" in page.evaluate("document.body.innerText"), "advise's index.html says what it recommends")
+
+
 def part(name, body, *args):
     """Runs one part of the test; a part that breaks (a page without the expected elements) is one
     failure, and the other parts still run."""
@@ -214,5 +227,6 @@ with tempfile.TemporaryDirectory() as work, Chromium(width=1400, height=900) as 
     part("report --html", html_report, page, work, known)
     part("a large report --html", big_report, page, work)
     part("study", study, page, work)
+    part("advise", advise, page, work)
 
 checking.finish()

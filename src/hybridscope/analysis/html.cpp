@@ -162,6 +162,9 @@ nlohmann::json timeline_json(const timeline::Timeline& t, const HtmlOptions& o) 
     kinds.push_back(trace::kActivityNames[k]);
     colours.push_back(chart::colour(trace::Activity(k)));
   }
+  nlohmann::json shown = nlohmann::json::array();
+  for (std::size_t k = 0; k < trace::kActivityCount; ++k)
+    if (std::find(table.kind.begin(), table.kind.end(), std::uint8_t(k)) != table.kind.end()) shown.push_back(k);
   nlohmann::json out_levels = nlohmann::json::array();
   for (const auto& level : levels) {
     nlohmann::json per_lane = nlohmann::json::array();
@@ -170,7 +173,8 @@ nlohmann::json timeline_json(const timeline::Timeline& t, const HtmlOptions& o) 
     out_levels.push_back({{"columns", level.columns}, {"lanes", per_lane}});
   }
   return {{"begin", w.begin}, {"end", w.end}, {"lanes", lanes}, {"kinds", kinds}, {"colours", colours},
-          {"intervals", table.json()}, {"levels", out_levels}, {"file_intervals", t.intervals.size()}};
+          {"intervals", table.json()}, {"levels", out_levels}, {"file_intervals", t.intervals.size()},
+          {"shown_kinds", shown}};
 }
 
 std::string page(std::string_view title, std::string_view body, std::string_view script) {
@@ -231,12 +235,13 @@ std::string threads_html(const Report& r) {
 }
 
 std::string timeline_html(const nlohmann::json& data) {
-  std::string legend;
-  for (std::size_t k = 0; k < trace::kActivityCount; ++k)
+  std::string legend;  // the kinds the page can show
+  for (const auto& k : data.at("shown_kinds"))
     legend += fmt::format("<span class=\"key\"><i style=\"background:{}\"></i>{}</span>",
-                          chart::colour(trace::Activity(k)), trace::kActivityNames[k]);
-  // "</" cannot end the data early: JSON escapes no slash, so the one place it could occur is cut.
-  std::string json = data.dump();
+                          chart::colour(trace::Activity(k.get<int>())), trace::kActivityNames[k.get<int>()]);
+  // A "</" in the data (a host name, say) would end the script element: "<\/" is the same JSON string.
+  // Text that is not UTF-8 (a damaged host name) is replaced, not refused.
+  std::string json = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   for (std::size_t at = 0; (at = json.find("</", at)) != std::string::npos; at += 3) json.replace(at, 2, "<\\/");
   return fmt::format("<h2>Timeline</h2><p class=\"hint\">Wheel: zoom at the mouse · drag: move · double-click: "
                      "everything · hover: the interval</p><div class=\"legend\">{}</div>"
