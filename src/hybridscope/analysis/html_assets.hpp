@@ -76,10 +76,19 @@ inline constexpr const char* kTimelineScript = R"JS(
     labels.setAttribute('width', 110); labels.setAttribute('height', height + 18);
     labels.setAttribute('font-size', '11'); labels.setAttribute('font-family', '"DejaVu Sans", Verdana, sans-serif');
     svgText(labels, 4, 12, 'rank', null, true); svgText(labels, 104, 12, 'thread', 'end', true);
+    // Across nodes each rank's label names its node too, cut to fit before the thread column.
+    var nodes = new Set(D.lanes.map(function (l) { return l.host; })).size > 1;
+    ctx.font = FONT;
+    function fit(text, width) {
+      if (ctx.measureText(text).width <= width) return text;
+      while (text.length > 1 && ctx.measureText(text + '…').width > width) text = text.slice(0, -1);
+      return text + '…';
+    }
     D.lanes.forEach(function (lane, i) {
       var y = 18 + i * LANE + 11;
-      if (i === 0 || D.lanes[i - 1].rank !== lane.rank) svgText(labels, 4, y, String(lane.rank)).appendChild(
-        Object.assign(document.createElementNS(SVG, 'title'), { textContent: lane.host }));
+      if (i === 0 || D.lanes[i - 1].rank !== lane.rank)
+        svgText(labels, 4, y, fit(String(lane.rank) + (nodes ? ' ' + lane.host : ''), 74)).appendChild(
+          Object.assign(document.createElementNS(SVG, 'title'), { textContent: lane.host }));
       svgText(labels, 104, y, String(lane.thread), 'end');
     });
     canvas.style.marginTop = '18px';
