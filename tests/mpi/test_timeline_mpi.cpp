@@ -5,6 +5,7 @@
 #include <mpi.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -55,7 +56,7 @@ void write_timeline(const std::string& path, RunResult& result, const RunConfig&
   result.facts.input = {"test", to_toml(config), to_toml(config)};
   result.facts.command_line = "test";
   result.facts.start_time_utc = "2026-01-01T00:00:00Z";
-  timeline::write(MPI_COMM_WORLD, path, result.facts, result.summary, result.rank, result.recording);
+  timeline::write(*result.nodes, path, result.facts, result.summary, result.rank, result.recording);
 }
 
 constexpr auto kWork = static_cast<std::uint8_t>(trace::Activity::work);
@@ -75,7 +76,13 @@ void check_file(const std::string& path, const RunResult& result, const RunConfi
   ASSERT_EQ(rank_begin.size(), static_cast<std::size_t>(result.facts.layout.ranks));
   const auto wall_ns = static_cast<std::int64_t>(result.summary.wall_seconds * 1e9 + 0.5);
 
+  // Rows in rank order, whichever node leader wrote them (ranks mapped round-robin over nodes
+  // interleave the nodes' rows).
+  const auto ranks = file.read_column<std::int32_t>("ranks/rank");
+  for (std::size_t r = 0; r < ranks.size(); ++r) ASSERT_EQ(ranks[r], int(r));
+  EXPECT_EQ(file.read_strings("ranks/host"), result.hosts);
   const auto c = read_intervals(file);
+  ASSERT_TRUE(std::is_sorted(c.rank.begin(), c.rank.end())) << "intervals not in rank order";
   std::vector<int> done(config.items, 0);
   std::map<std::pair<int, int>, std::int64_t> last_end;  // per thread: end of its latest interval
   for (std::size_t i = 0; i < c.rank.size(); ++i) {

@@ -157,7 +157,7 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
   log::info(report::format_summary(fmt::format("input      {}", input.origin), result.facts, result.summary,
                                    result.threads, result.hosts));
   const double write_start = MPI_Wtime();
-  timeline::write(comm, output.partial, result.facts, result.summary, result.rank, result.recording);
+  timeline::write(*result.nodes, output.partial, result.facts, result.summary, result.rank, result.recording);
   timeline::publish(comm, output, request.force);
   report_timeline(comm, result, output.path, MPI_Wtime() - write_start);
   if (!result.failure.empty()) throw Error(result.failure);

@@ -133,6 +133,7 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   const auto placement = mpi::locate(comm);
   const Layout layout{placement.ranks, resolve_threads(config)};
   result.hosts = placement.hosts;
+  result.nodes = placement.comms;
   result.rank = capture_rank_facts(placement);
 
   // A resumed run hands out only the items the chain before it did not finish successfully.
@@ -145,7 +146,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   rec.spool = make_spool(comm, options, layout.threads);
   rec.logs.reserve(layout.threads);
   for (int t = 0; t < layout.threads; ++t) rec.logs.emplace_back(rec.spool.get(), t);
-  rec.clock_samples = trace::measure_clock(comm, 0, rec.clock_start);
+  const auto& nodes = *placement.comms;
+  rec.clock_samples = trace::measure_clock(nodes.leaders(), nodes.node(), placement.rank, 0, rec.clock_start);
 
   exec::RankExecution execution;
   std::string handout;
@@ -158,6 +160,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
     MPI_Barrier(comm);  // a common start, so that wall time is the slowest rank's
     execution = exec::execute(dispenser, *workload, rec.logs);
   }
+  // A rank that finished waits for the slowest without taking a core from it.
+  mpi::idle_barrier(comm);
   if (rec.spool) rec.spool->drain();
   rec.tasks = workload->take_task_attempts();
   const auto failed_here = execution.failed();
@@ -168,7 +172,7 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   rec.end_ns = execution.end_ns;
 
   // One time base: this rank's clock mapped onto rank 0's, zero at the first begin of any rank.
-  auto end_samples = trace::measure_clock(comm, 1, rec.clock_end);
+  auto end_samples = trace::measure_clock(nodes.leaders(), nodes.node(), placement.rank, 1, rec.clock_end);
   rec.clock_samples.insert(rec.clock_samples.end(), end_samples.begin(), end_samples.end());
   rec.clock = trace::ClockModel(rec.clock_start, rec.clock_end);
   std::int64_t span[2] = {-rec.clock.to_root(rec.begin_ns), rec.clock.to_root(rec.end_ns)};
