@@ -178,6 +178,45 @@ TEST(H5Table, CreateRefusesAnExistingFile) {
   }
 }
 
+// The read-back checks chunks as stored: zeros where a chunk's bytes were (a write the file system
+// lost) or a changed byte fail it, naming the dataset.
+TEST(H5Table, ReadBackFindsADamagedChunk) {
+  const auto path = shared_path("damaged.h5");
+  {
+    h5::ParallelFile file(path, MPI_COMM_WORLD);
+    {
+      h5::Table table(file, "t", 1 << 18);  // 4 chunks of pseudo-random values per rank
+      std::vector<std::uint64_t> values(1 << 18);
+      std::uint64_t x = 88172645463325252ull + std::uint64_t(mpi::rank(MPI_COMM_WORLD));
+      for (auto& v : values) x ^= x << 13, x ^= x >> 7, x ^= x << 17, v = x;
+      table.column("value", values);
+    }
+    file.close("close");
+  }
+  h5::verify_readable(path, mpi::rank(MPI_COMM_WORLD), mpi::size(MPI_COMM_WORLD));
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (mpi::rank(MPI_COMM_WORLD) == 0) {
+    const auto size = std::filesystem::file_size(path);
+    for (const char fill : {'\0', '\x5a'}) {
+      const auto copy = path + ".copy";
+      std::filesystem::copy_file(path, copy, std::filesystem::copy_options::overwrite_existing);
+      {
+        std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(std::streamoff(size / 2));
+        const std::string bytes(512, fill);
+        f.write(bytes.data(), std::streamsize(bytes.size()));
+      }
+      try {
+        h5::verify_readable(copy, 0, 1);
+        ADD_FAILURE() << "read back a file with 512 bytes overwritten in the middle";
+      } catch (const h5::H5Error& e) {
+        EXPECT_NE(std::string(e.what()).find("of 't/value'"), std::string::npos) << e.what();
+      }
+    }
+    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  }
+}
+
 class TimelineTest : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(TimelineTest, RoundTripsEveryIntervalOfEveryThread) {
