@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "hybridscope/core/phases.hpp"
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/core/version.hpp"
 #include "hybridscope/exec/executor.hpp"
@@ -158,10 +159,12 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
     handout = source->describe();
     exec::ItemDispenser dispenser(plan, *source, &items);
     MPI_Barrier(comm);  // a common start, so that wall time is the slowest rank's
+    phases::begin("run");
     execution = exec::execute(dispenser, *workload, rec.logs);
   }
   // A rank that finished waits for the slowest without taking a core from it.
   mpi::idle_barrier(comm);
+  phases::begin("sum-up");
   if (rec.spool) rec.spool->drain();
   rec.tasks = workload->take_task_attempts();
   const auto failed_here = execution.failed();

@@ -11,6 +11,7 @@
 
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/log.hpp"
+#include "hybridscope/core/phases.hpp"
 #include "hybridscope/h5/parallel.hpp"
 #include "hybridscope/mpi/pack.hpp"
 #include "hybridscope/mpi/session.hpp"
@@ -504,6 +505,7 @@ void write_node(h5::ParallelFile& file, const mpi::NodeComms& nodes, const NodeS
 
 void write(const mpi::NodeComms& nodes, const std::string& path, const RunFacts& facts, const RunSummary& summary,
            const RankFacts& rank, const trace::Recording& recording) {
+  phases::begin("write");
   const auto node = gather_shares(nodes, make_share(nodes.all(), rank, recording));
   std::optional<h5::ParallelFile> file;
   // Only the file's creation can fail here without ending the job, and on every leader alike.
@@ -519,6 +521,7 @@ void write(const mpi::NodeComms& nodes, const std::string& path, const RunFacts&
   } else {
     send_intervals(nodes.node(), rank.rank.rank, recording);
   }
+  phases::begin("read-back");
   verify(nodes, path);
 }
 
