@@ -158,7 +158,10 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
     auto source = make_source(comm, config, plan, placement, options.provided_thread_level);
     handout = source->describe();
     exec::ItemDispenser dispenser(plan, *source, &items);
-    MPI_Barrier(comm);  // a common start, so that wall time is the slowest rank's
+    // A common start, so that wall time is the slowest rank's: the ranks wait for the slowest
+    // without spinning, then meet exactly.
+    mpi::idle_barrier(comm);
+    MPI_Barrier(comm);
     phases::begin("run");
     execution = exec::execute(dispenser, *workload, rec.logs);
   }
