@@ -49,7 +49,8 @@ std::unique_ptr<sched::ChunkSource> make_source(MPI_Comm comm, const RunConfig& 
     return std::make_unique<sched::StaticSource>(plan, config.strategy, placement.rank, placement.ranks);
   return std::make_unique<sched::CounterSource>(
       plan.count(),
-      sched::make_counter(comm, config.counter, placement.nodes, provided_thread_level, plan.count()));
+      sched::make_counter(comm, placement.comms->node(), config.counter, placement.nodes, provided_thread_level,
+                          plan.count()));
 }
 
 std::unique_ptr<trace::Spool> make_spool(MPI_Comm comm, const RunOptions& options, int threads) {
