@@ -33,6 +33,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ $nodes =~ ^[023]$ ]] || { echo "slurm-cluster: --nodes must be 2 or 3, not '$nodes'" >&2; exit 2; }
+[ "$nodes" -eq 0 ] || command -v unshare >/dev/null \
+  || { echo "slurm-cluster: unshare (util-linux) not found; --nodes needs it" >&2; exit 2; }
 conf=$state/slurm.conf
 node_port() { echo $((16818 + $1)); }
 
