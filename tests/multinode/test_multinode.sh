@@ -118,7 +118,7 @@ if [ "$part" = binding ]; then
   status=$?
   got=$(checksum_of "$work/binding.out")
   "$exe" report "$work/binding.h5" >"$work/binding.report" 2>&1
-  bad=$(grep -c "^warning: the ranks on node hs-node1 were bound badly: ranks 0 and 1 share CPU 0, so" "$work/binding.report")
+  bad=$(grep -c "^warning: the ranks on node hs-node1 were bound badly: ranks 0 and 1 share CPU 0 (2 threads on 1 CPU), so" "$work/binding.report")
   others=$(grep -c "were bound badly" "$work/binding.report")
   if [ $status -eq 0 ] && [ "$got" = "$reference" ] && [ "$bad" -eq 1 ] && [ "$others" -eq 1 ]; then
     pass "rankfile binding both ranks of hs-node1 to core 0: the report names hs-node1 alone"

@@ -334,22 +334,30 @@ TEST(Analyse, ANodeWhoseRanksShareTheirBoundCpusIsNamed) {
   const Report r = analyse(two_ranks_per_node("0-1"));
   ASSERT_EQ(r.warnings.size(), 1u) << all_warnings(r);
   EXPECT_EQ(r.warnings[0],
-            "the ranks on node node-a were bound badly: ranks 0 and 1 share CPUs 0-1, so they took turns there "
+            "the ranks on node node-a were bound badly: ranks 0 and 1 share CPUs 0-1 (4 threads on 2 CPUs), so they "
+            "took turns there "
             "(not so on the other node); bind each rank to cores of its own (srun --cpu-bind=cores, mpirun "
             "--map-by slot:PE=2) or not at all (--bind-to none)");
-  // One CPU in common is enough; CPUs of their own are fine.
+  // One CPU in common is enough when it leaves fewer CPUs than threads; CPUs of their own are fine.
   const auto one = warnings_with(analyse(two_ranks_per_node("1-2")), "bound badly");
   ASSERT_EQ(one.size(), 1u);
-  EXPECT_TRUE(contains(one[0], "ranks 0 and 1 share CPU 1, so")) << one[0];
+  EXPECT_TRUE(contains(one[0], "ranks 0 and 1 share CPU 1 (4 threads on 3 CPUs), so")) << one[0];
   EXPECT_TRUE(analyse(two_ranks_per_node("4-5")).warnings.empty()) << all_warnings(analyse(two_ranks_per_node("4-5")));
 }
 
-TEST(Analyse, UnboundRanksOfOneNodeDoNotCountAsSharing) {
+TEST(Analyse, UnboundRanksAndRoomyCpusetsDoNotCountAsSharing) {
   // Ranks 0 and 1 may both run on all 8 hardware threads of node-a: not bound, sharing by design.
   auto t = two_ranks_per_node("0-7");
   t.threads[0].allowed_cpus = t.threads[1].allowed_cpus = "0-7";
   EXPECT_TRUE(analyse(t).warnings.empty()) << all_warnings(analyse(t));
-  // The same on a host whose size is unknown (0): nothing is said.
+  // Both ranks in one cpuset of 4 CPUs (a job's cgroup), threads not pinned: room for all 4 threads.
+  t = two_ranks_per_node("0-3");
+  t.threads[0].allowed_cpus = t.threads[1].allowed_cpus = "0-3";
+  EXPECT_TRUE(analyse(t).warnings.empty()) << all_warnings(analyse(t));
+  // A cpuset of 3 CPUs for their 4 threads is not.
+  t.threads[0].allowed_cpus = t.threads[1].allowed_cpus = t.threads[2].allowed_cpus = t.threads[3].allowed_cpus = "0-2";
+  ASSERT_EQ(warnings_with(analyse(t), "bound badly").size(), 1u) << all_warnings(analyse(t));
+  // On a host whose size is unknown (0) nothing is said.
   t = two_ranks_per_node("0-1");
   t.hosts[0].pus = 0;
   EXPECT_TRUE(analyse(t).warnings.empty()) << all_warnings(analyse(t));
@@ -362,8 +370,8 @@ TEST(Analyse, EveryNodeWithSharingRanksIsNamedOnce) {
   t.threads[5].allowed_cpus = t.threads[7].allowed_cpus = "1";
   const auto w = warnings_with(analyse(t), "bound badly");
   ASSERT_EQ(w.size(), 2u) << all_warnings(analyse(t));
-  EXPECT_TRUE(w[0].starts_with("the ranks on node node-a were bound badly: ranks 0 and 1 share CPUs 0-1, so they "
-                               "took turns there; bind")) << w[0];
+  EXPECT_TRUE(w[0].starts_with("the ranks on node node-a were bound badly: ranks 0 and 1 share CPUs 0-1 (4 threads "
+                               "on 2 CPUs), so they took turns there; bind")) << w[0];
   EXPECT_TRUE(w[1].starts_with("the ranks on node node-b were bound badly: ranks 2 and 3 share CPUs 0-1")) << w[1];
 }
 

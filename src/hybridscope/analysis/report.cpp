@@ -166,9 +166,11 @@ void warn_clock_drift(const timeline::Timeline& t, Report& r) {
   }
 }
 
-// Ranks of one node bound to overlapping CPUs take turns on them: a launcher that binds each node's
-// ranks as if they were alone there, a bad rankfile or cpuset. Ranks that may run on every CPU of their
-// host are unbound and share by design. One warning per such node, naming it.
+// Two ranks of one node bound to overlapping CPUs, with fewer CPUs between them than their threads,
+// take turns on those CPUs: a launcher that binds each node's ranks as if they were alone there, a bad
+// rankfile, every rank pinning its threads to the same first cores. Ranks that may run on every CPU of
+// their host are unbound (more workers than cores is its own warning), and ranks that share a cpuset
+// with room for all their threads (a job's cgroup) lose nothing. One warning per such node, naming it.
 void warn_overlapping_binding(const timeline::Timeline& t, const std::map<int, std::set<int>>& rank_cpus,
                               const std::function<std::string(int)>& host, Report& r) {
   std::map<std::string, int> pus_of;
@@ -177,16 +179,21 @@ void warn_overlapping_binding(const timeline::Timeline& t, const std::map<int, s
     const auto pus = pus_of.find(host(rank));
     return pus != pus_of.end() && pus->second > 0 && int(cpus.size()) < pus->second;
   };
-  std::map<std::string, std::vector<std::string>> shared;  // host -> "ranks A and B share CPU(s) L"
+  const int threads = 2 * t.facts.layout.threads;  // of a pair of ranks
+  std::map<std::string, std::vector<std::string>> shared;  // host -> "ranks A and B share CPU(s) L (...)"
   for (auto a = rank_cpus.begin(); a != rank_cpus.end(); ++a)
     for (auto b = std::next(a); b != rank_cpus.end(); ++b) {
       if (host(a->first) != host(b->first) || !bound(a->first, a->second) || !bound(b->first, b->second)) continue;
-      std::vector<int> both;
+      std::vector<int> both, either;
       std::set_intersection(a->second.begin(), a->second.end(), b->second.begin(), b->second.end(),
                             std::back_inserter(both));
-      if (!both.empty())
-        shared[host(a->first)].push_back(fmt::format("ranks {} and {} share CPU{} {}", a->first, b->first,
-                                                     both.size() == 1 ? "" : "s", topo::format_cpu_list(both)));
+      std::set_union(a->second.begin(), a->second.end(), b->second.begin(), b->second.end(),
+                     std::back_inserter(either));
+      if (!both.empty() && int(either.size()) < threads)
+        shared[host(a->first)].push_back(fmt::format("ranks {} and {} share CPU{} {} ({} threads on {} CPU{})", a->first,
+                                                     b->first, both.size() == 1 ? "" : "s",
+                                                     topo::format_cpu_list(both), threads, either.size(),
+                                                     either.size() == 1 ? "" : "s"));
     }
   constexpr std::size_t kPairsShown = 3;
   const std::size_t others = t.hosts.size() > shared.size() ? t.hosts.size() - shared.size() : 0;
