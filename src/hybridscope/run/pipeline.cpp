@@ -155,8 +155,9 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
   result.facts.start_time_utc = start_time;
 
   // The numbers first: they are not lost if the timeline cannot be written.
-  log::info(report::format_summary(fmt::format("input      {}", input.origin), result.facts, result.summary,
-                                   result.threads, result.hosts));
+  if (mpi::rank(comm) == 0)
+    log::info(report::format_summary(fmt::format("input      {}", input.origin), result.facts, result.summary,
+                                     result.threads, result.hosts));
   const double write_start = MPI_Wtime();
   timeline::write(*result.nodes, output.partial, result.facts, result.summary, result.rank, result.recording);
   timeline::publish(comm, output, request.force);
