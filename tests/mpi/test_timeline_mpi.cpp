@@ -236,7 +236,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "items = 37\nchunk = 4\nstrategy = \"static-block\"\n[workload]\nn = 12\n",
                       "items = 12\nstrategy = \"guided\"\n[workload]\nkind = \"gil\"\nseconds = 0.002\n"
                       "switch_interval = 0.0005\n",
-                      "items = 9\n[workload]\nkind = \"file_io\"\nbytes = 4096\n"));
+                      "items = 9\n[workload]\nkind = \"file_io\"\nbytes = 4096\n",
+                      // Over 65536 intervals: several chunks per column, the last one partial.
+                      "items = 40000\nchunk = 1\nstrategy = \"static-cyclic\"\n[workload]\nn = 1\n"));
 
 // More intervals than the memory cap holds: full blocks go through the spool file and come back in
 // order; when the spool cannot keep up, intervals are dropped and counted, never duplicated.

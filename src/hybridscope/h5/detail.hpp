@@ -41,4 +41,7 @@ Handle string_type(std::size_t width);
 Handle scalar_space();
 void write_attribute(Handle::Id object, const std::string& name, Handle::Id type, const void* value);
 
+// The checksum HDF5's Fletcher-32 filter appends to a chunk (little-endian), over `bytes` bytes.
+std::uint32_t fletcher32(const unsigned char* data, std::size_t bytes);
+
 }  // namespace hybridscope::h5::detail

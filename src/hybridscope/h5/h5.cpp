@@ -75,6 +75,32 @@ Handle string_type(std::size_t width) {
   return type;
 }
 
+// HDF5's Fletcher-32 (H5_checksum_fletcher32): 16-bit big-endian words, an odd last byte as the
+// high byte of one more word, sums folded every 360 words.
+std::uint32_t fletcher32(const unsigned char* data, std::size_t bytes) {
+  std::uint32_t sum1 = 0, sum2 = 0;
+  const auto fold = [&] {
+    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+  };
+  for (std::size_t words = bytes / 2; words > 0;) {
+    std::size_t block = std::min<std::size_t>(words, 360);
+    words -= block;
+    for (; block > 0; --block, data += 2) {
+      sum1 += (std::uint32_t(data[0]) << 8) | data[1];
+      sum2 += sum1;
+    }
+    fold();
+  }
+  if (bytes % 2) {
+    sum1 += std::uint32_t(*data) << 8;
+    sum2 += sum1;
+    fold();
+  }
+  fold();
+  return (sum2 << 16) | sum1;
+}
+
 }  // namespace detail
 
 using detail::check;
@@ -419,32 +445,6 @@ void read_attributes(hid_t object, const char* object_name) {
   }
 }
 
-// HDF5's Fletcher-32 (H5_checksum_fletcher32): 16-bit big-endian words, an odd last byte as the
-// high byte of one more word, sums folded every 360 words.
-std::uint32_t fletcher32(const unsigned char* data, std::size_t bytes) {
-  std::uint32_t sum1 = 0, sum2 = 0;
-  const auto fold = [&] {
-    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
-    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
-  };
-  for (std::size_t words = bytes / 2; words > 0;) {
-    std::size_t block = std::min<std::size_t>(words, 360);
-    words -= block;
-    for (; block > 0; --block, data += 2) {
-      sum1 += (std::uint32_t(data[0]) << 8) | data[1];
-      sum2 += sum1;
-    }
-    fold();
-  }
-  if (bytes % 2) {
-    sum1 += std::uint32_t(*data) << 8;
-    sum2 += sum1;
-    fold();
-  }
-  fold();
-  return (sum2 << 16) | sum1;
-}
-
 // Reads part `part` of `parts` of a dataset's chunks as stored, without inflating them (inflating
 // was half the cost of the read-back): each chunk must be there, passed through every filter, be
 // a zlib stream (a chunk the file system lost reads as zeros) and end with the Fletcher-32 of the
@@ -468,7 +468,7 @@ void read_chunks(hid_t dataset, const std::string& path, hsize_t rows, hsize_t c
     if (filters != 0 || (bytes[0] & 0x0f) != 8 || header % 31 != 0) throw damaged("is not compressed data");
     std::uint32_t sum = 0;
     for (int i = 3; i >= 0; --i) sum = (sum << 8) | bytes[stored - 4 + std::size_t(i)];
-    if (sum != fletcher32(bytes.data(), stored - 4)) throw damaged("fails its checksum");
+    if (sum != detail::fletcher32(bytes.data(), stored - 4)) throw damaged("fails its checksum");
   }
 }
 

@@ -40,13 +40,15 @@ private:
 // One column of a Table, created with its element type; written a block of rows at a time.
 class Column {
 public:
-  Column(Handle dataset, Handle memory_type) : dataset_(std::move(dataset)), type_(std::move(memory_type)) {}
+  Column(Handle dataset, Handle memory_type, std::size_t element_bytes)
+      : dataset_(std::move(dataset)), type_(std::move(memory_type)), element_bytes_(element_bytes) {}
   void close(std::string_view what) { dataset_.close(what); }
 
 private:
   friend class Table;
   Handle dataset_;
   Handle type_;
+  std::size_t element_bytes_;
 };
 
 // Rows [first, first + count) of a table.
@@ -75,6 +77,16 @@ public:
   // Writes this process's rows [first, first + count) of a column from `data`.
   void write(Column& column, std::uint64_t first, std::uint64_t count, const void* data);
 
+  // Whether write_chunks may be used: the file has one writer (one node), which writes every row.
+  bool writes_chunks_itself() const { return single_writer_; }
+  // Rows [first, first + count) of several columns, data[i] for columns[i], as write() would, when
+  // writes_chunks_itself(): `first` at a chunk's start and `count` to a chunk's end or the table's.
+  // HDF5 filters chunks one after the other in the calling thread; here every chunk is filtered as
+  // HDF5's filters would (shuffle, deflate, Fletcher-32) on all the CPUs this process may use, and
+  // written as it is (H5Dwrite_chunk, which parallel HDF5 allows for a file of one process only).
+  void write_chunks(const std::vector<Column*>& columns, std::uint64_t first, std::uint64_t count,
+                    const std::vector<const void*>& data);
+
   // A whole column in one call.
   template <typename T>
   void column(const std::string& name, const std::vector<T>& values, std::string_view unit = {}) {
@@ -96,6 +108,9 @@ private:
   Handle transfer_;  // collective data transfer property list
   std::vector<RowSpan> spans_;
   std::uint64_t total_ = 0;
+  std::uint64_t chunk_rows_ = 1;
+  bool single_writer_ = false;
+  std::vector<std::vector<unsigned char>> filtered_;  // write_chunks' chunks, memory kept between calls
 };
 
 }  // namespace hybridscope::h5

@@ -406,11 +406,16 @@ void write_intervals(h5::ParallelFile& file, MPI_Comm node_comm, const NodeShare
   MPI_Allreduce(MPI_IN_PLACE, &batches, 1, MPI_UINT64_T, MPI_MAX, file.comm());
   IntervalColumns c(std::min(local, kBatchRows));
   std::uint64_t written = 0, done_batches = 0;
+  std::vector<h5::Column*> all_columns;
+  for (auto& column : columns) all_columns.push_back(&column);
   const auto flush = [&] {
     const auto n = c.size();
-    const void* data[] = {c.rank.data(), c.thread.data(), c.kind.data(), c.cpu.data(),
-                          c.chunk.data(), c.item.data(), c.cpu_ns.data(), c.begin.data(), c.end.data()};
-    for (std::size_t i = 0; i < std::size(columns); ++i) table.write(columns[i], written, n, data[i]);
+    const std::vector<const void*> data = {c.rank.data(), c.thread.data(), c.kind.data(), c.cpu.data(),
+                                           c.chunk.data(), c.item.data(), c.cpu_ns.data(), c.begin.data(),
+                                           c.end.data()};
+    if (table.writes_chunks_itself() && n > 0) table.write_chunks(all_columns, written, n, data);
+    else
+      for (std::size_t i = 0; i < std::size(columns); ++i) table.write(columns[i], written, n, data[i]);
     written += n;
     ++done_batches;
     c.clear();
