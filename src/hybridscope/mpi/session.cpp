@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstdint>
+#include <cstring>
 #include <thread>
 
 #include "hybridscope/core/error.hpp"
@@ -78,21 +79,6 @@ std::vector<std::uint64_t> bcast_values(MPI_Comm comm, std::vector<std::uint64_t
   return values;
 }
 
-std::vector<std::uint64_t> gather_values(MPI_Comm comm, const std::vector<std::uint64_t>& values) {
-  const int count = static_cast<int>(values.size());
-  std::vector<int> counts(rank(comm) == 0 ? static_cast<std::size_t>(size(comm)) : 0);
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
-  std::vector<int> offsets(counts.size());
-  std::uint64_t total = 0;
-  for (std::size_t r = 0; r < counts.size(); ++r) {
-    offsets[r] = static_cast<int>(total);
-    total += static_cast<std::uint64_t>(counts[r]);
-  }
-  std::vector<std::uint64_t> all(total);
-  MPI_Gatherv(values.data(), count, MPI_UINT64_T, all.data(), counts.data(), offsets.data(), MPI_UINT64_T, 0, comm);
-  return all;
-}
-
 namespace {
 // A limit that one rank meets alone where the others already wait in a collective: nothing can tell
 // them but the end of the job.
@@ -117,6 +103,14 @@ std::vector<char> gather_bytes(MPI_Comm comm, const std::vector<char>& bytes) {
   }
   std::vector<char> all(total);
   MPI_Gatherv(bytes.data(), count, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, 0, comm);
+  return all;
+}
+
+std::vector<std::uint64_t> gather_values(MPI_Comm comm, const std::vector<std::uint64_t>& values) {
+  const auto* p = reinterpret_cast<const char*>(values.data());
+  const auto bytes = gather_bytes(comm, std::vector<char>(p, p + values.size() * sizeof(std::uint64_t)));
+  std::vector<std::uint64_t> all(bytes.size() / sizeof(std::uint64_t));
+  std::memcpy(all.data(), bytes.data(), bytes.size());
   return all;
 }
 
