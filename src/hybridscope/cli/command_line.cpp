@@ -26,6 +26,18 @@ std::string beside(const std::string& input, const std::string& extension) {
   return std::filesystem::path(input).replace_extension(extension).string();
 }
 
+// --progress: 0 (off) or a number of seconds that a log can bear.
+CLI::Validator progress_interval() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double seconds = -1;
+        if (!CLI::detail::lexical_cast(text, seconds) || !(seconds == 0 || (seconds >= 0.1 && seconds <= 86400)))
+          return fmt::format("--progress {}: accepted: 0 (no progress lines) or seconds in [0.1, 86400]", text);
+        return {};
+      },
+      "SECONDS");
+}
+
 void add_run(CLI::App& app, RunRequest& a) {
   auto* cmd = app.add_subcommand("run", "Run a workload (the built-in default without INPUT)");
   cmd->add_option("input", a.input, "TOML input deck, e.g. inputs/cpu_fib.toml");
@@ -45,6 +57,12 @@ void add_run(CLI::App& app, RunRequest& a) {
       ->check(CLI::Range(1, 1 << 16))
       ->type_name("MIB")
       ->capture_default_str();
+  cmd->add_option("--progress", a.progress_every,
+                  "Print a progress line every SECONDS (0: none); default: a line rewritten in place on a "
+                  "terminal, else one every 60 s")
+      ->check(progress_interval())
+      ->type_name("SECONDS");
+  cmd->add_flag("--quiet", a.quiet, "Print neither progress nor the summary (warnings and errors still)");
 }
 
 void add_post(CLI::App& app, analysis::PostArgs& a) {
