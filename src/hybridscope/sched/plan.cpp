@@ -45,7 +45,7 @@ StaticAssignment::StaticAssignment(const ChunkPlan& plan, Strategy strategy, int
 
 std::uint64_t static_items(const ChunkPlan& plan, Strategy strategy, int rank, int ranks) {
   const auto count = plan.count(), r = static_cast<std::uint64_t>(rank), p = static_cast<std::uint64_t>(ranks);
-  if (count == 0 || r >= count) return 0;
+  if (count == 0) return 0;
   if (strategy == Strategy::static_block) {
     __extension__ using u128 = unsigned __int128;
     const auto first = static_cast<std::uint64_t>(u128(count) * r / p);
@@ -53,6 +53,7 @@ std::uint64_t static_items(const ChunkPlan& plan, Strategy strategy, int rank, i
     return first < end ? plan.chunk(end - 1).end - plan.chunk(first).begin : 0;
   }
   // Cyclic: every chunk is full but the last one, which may be short.
+  if (r >= count) return 0;
   const auto chunks = (count - r - 1) / p + 1;
   const auto full = plan.chunk(0).size();
   const bool owns_last = (count - 1) % p == r;
