@@ -32,7 +32,7 @@ CLI::Validator progress_interval() {
       [](std::string& text) -> std::string {
         double seconds = -1;
         if (!CLI::detail::lexical_cast(text, seconds) || !(seconds == 0 || (seconds >= 0.1 && seconds <= 86400)))
-          return fmt::format("--progress {}: accepted: 0 (no progress lines) or seconds in [0.1, 86400]", text);
+          return fmt::format("value {} not accepted: 0 (no progress lines) or seconds in [0.1, 86400]", text);
         return {};
       },
       "SECONDS");

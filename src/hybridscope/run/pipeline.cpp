@@ -204,7 +204,11 @@ int run_job(const RunRequest& request, int& argc, char**& argv) {
     code = static_cast<int>(e.code());
     end.outcome = e.what();
   }
-  if (!output.path.empty()) mark_status_ended(timeline::status_path_for(output.path), end.outcome, code, end.done);
+  if (!output.path.empty()) {
+    mark_status_ended(timeline::status_path_for(output.path), end.outcome, code, end.done);
+    // mpiexec kills every rank as soon as one exits non-zero: none leaves before the file says so.
+    MPI_Barrier(comm);
+  }
   return code;
 }
 

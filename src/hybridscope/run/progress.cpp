@@ -158,8 +158,11 @@ bool ProgressReporter::wait_for_stop(std::chrono::milliseconds timeout) {
 }
 
 void ProgressReporter::report_on_root() {
-  const auto tick = terminal_ ? std::chrono::duration_cast<std::chrono::milliseconds>(kTerminalEvery)
-                              : std::chrono::milliseconds(std::clamp<long>(long(line_every_s_ * 1000), 1, 1000));
+  // Wakes for the status file once a second, and more often only for lines due more often.
+  using std::chrono::milliseconds;
+  auto tick = std::chrono::duration_cast<milliseconds>(kStatusEvery);
+  if (terminal_) tick = std::chrono::duration_cast<milliseconds>(kTerminalEvery);
+  else if (line_every_s_ > 0) tick = std::min(tick, milliseconds(long(line_every_s_ * 1000)));
   double next_status = 0, next_line = terminal_ ? 0 : line_every_s_;
   bool stopping = false;
   while (!stopping) {
