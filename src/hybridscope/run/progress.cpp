@@ -146,6 +146,7 @@ void ProgressReporter::start() {
 void ProgressReporter::stop() {
   {
     std::lock_guard lock(mutex_);
+    if (!stopping_) stopped_ = Clock::now();
     stopping_ = true;
   }
   wake_.notify_all();
@@ -191,14 +192,14 @@ void ProgressReporter::show(const timeline::Status& status, bool final) {
 }
 
 void ProgressReporter::send_from_leader() {
-  while (!wait_for_stop(std::chrono::duration_cast<std::chrono::milliseconds>(kStatusEvery))) {
+  do {
     std::lock_guard lock(mpi::helper_mutex());
     int sent = 1;
     if (pending_ != MPI_REQUEST_NULL) MPI_Test(&pending_, &sent, MPI_STATUS_IGNORE);
     if (!sent) continue;  // rank 0 has not taken the last one yet: never queue more
     sum_node(node_threads_, local_size_, threads_, send_buffer_);
     MPI_Isend(send_buffer_.data(), int(send_buffer_.size()), MPI_UINT64_T, 0, kDataTag, comm_, &pending_);
-  }
+  } while (!wait_for_stop(std::chrono::duration_cast<std::chrono::milliseconds>(kStatusEvery)));
 }
 
 void ProgressReporter::receive_from_leaders(bool until_done) {
@@ -230,7 +231,13 @@ timeline::Status ProgressReporter::snapshot() {
   s.nodes = nodes_;
   for (const auto& n : known_) s.hosts.push_back(hosts_[n.ranks.front()]);
   s.planned = plan_.planned;
-  s.elapsed_s = seconds_since(started_);
+  // Frozen at stop(): the time after it is not the items'.
+  auto until = Clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) until = *stopped_;
+  }
+  s.elapsed_s = std::chrono::duration<double>(until - started_).count();
   s.heartbeat_unix = unix_now();
   s.interval_s = std::chrono::duration<double>(kStatusEvery).count();
   s.rank_status.resize(hosts_.size());
@@ -270,7 +277,15 @@ void ProgressReporter::finish() {
     sum_node(node_threads_, local_size_, threads_, send_buffer_);
     MPI_Send(send_buffer_.data(), int(send_buffer_.size()), MPI_UINT64_T, 0, kDoneTag, comm_);
   }
-  if (rank_ == 0) receive_from_leaders(true);
+  if (rank_ == 0) {
+    receive_from_leaders(true);
+    // The other nodes' last counts came only now.
+    if (!options_.status_path.empty()) {
+      auto status = snapshot();
+      status.state = "finishing";
+      timeline::replace_status_file(options_.status_path, status);
+    }
+  }
   MPI_Comm_free(&comm_);
 }
 

@@ -109,6 +109,7 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::optional<std::chrono::steady_clock::time_point> stopped_;  // guarded by mutex_
   std::thread helper_;
 };
 
