@@ -8,14 +8,11 @@
 # alike; the best and the median items/s of each count.
 # Usage: bench/progress.sh BUILD_DIR [ITEMS=200000] [REPEATS=7] [N=18]
 set -euo pipefail
-exe=$(cd "$1" && pwd)/bin/hybridscope
 items=${2:-200000}
 repeats=${3:-7}
 n=${4:-18}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-[ "$(id -u)" -ne 0 ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+source "$(dirname "$0")/common.sh"
+bench_setup "$1"
 
 # items_per_second MODE NP NT STRATEGY: one run's items/s from its summary.
 items_per_second() {
