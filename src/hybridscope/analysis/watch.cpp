@@ -93,6 +93,21 @@ std::string timeline_of(const std::string& status_path) {
   return status_path.substr(0, status_path.size() - kSuffix.size());
 }
 
+// The file as it is now. Once one was read, a failed read or parse (NFS in the middle of a rename,
+// the file deleted) keeps the last one: a job that stops updating it shows as stalled.
+timeline::Status latest_status(const std::string& path, const std::optional<timeline::Status>& last) {
+  const auto text = read_text(path);
+  if (!last) {
+    if (!text) throw InputError(fmt::format("watch {}: cannot read it", path));
+    return timeline::parse_status(*text, path);
+  }
+  try {
+    return text ? timeline::parse_status(*text, path) : *last;
+  } catch (const InputError&) {
+    return *last;
+  }
+}
+
 void print_report(const std::string& timeline) {
   if (!fs::exists(timeline)) {
     fmt::print("report     no timeline at {} (the run ended before writing it)\n", timeline);
@@ -150,8 +165,7 @@ int watch_command(const WatchOptions& o) {
   auto changed_at = std::chrono::steady_clock::now();
   std::optional<timeline::Status> status;
   for (;;) {
-    if (const auto text = read_text(path)) status = timeline::parse_status(*text, path);
-    if (!status) throw InputError(fmt::format("watch {}: cannot read {}", o.path, path));
+    status = latest_status(path, status);
     const auto now = std::chrono::steady_clock::now();
     if (status->heartbeat_unix != last_heartbeat) {
       if (last_heartbeat >= 0) seen_change = true;

@@ -87,32 +87,14 @@ ProgressReporter::ProgressReporter(MPI_Comm comm, const mpi::Placement& placemen
                                    int provided_thread_level, const ProgressOptions& options, ProgressPlan plan)
     : rank_(placement.rank), threads_(threads), options_(options), plan_(std::move(plan)),
       hosts_(placement.hosts), nodes_(placement.nodes), local_size_(placement.local_size) {
-  // A hook for the benchmark of what progress costs: rank 0 decides for all.
-  int on = !std::getenv("HYBRIDSCOPE_TEST_NO_PROGRESS");
-  MPI_Bcast(&on, 1, MPI_INT, 0, comm);
   MPI_Comm node = MPI_COMM_NULL;
   MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
-  std::string failure;
-  if (on) {
-    try {
-      segment_ = std::make_unique<sched::NodeSegment>(
-          node, sizeof(exec::ThreadProgress) * std::size_t(threads) * std::size_t(local_size_));
-    } catch (const Error& e) {
-      failure = e.what();
-    }
-  }
+  enabled_ = share_node_memory(comm, node);
   int leader = rank_;
-  MPI_Bcast(&leader, 1, MPI_INT, 0, node);
+  if (enabled_) MPI_Bcast(&leader, 1, MPI_INT, 0, node);
   MPI_Comm_free(&node);
-  // Progress is never a reason to stop a run: where a node cannot share memory, it is off.
-  int ok = on && failure.empty();
-  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
-  if (on && !ok) log::warning(fmt::format("no progress display: {}", mpi::first_failure(comm, failure)));
-  enabled_ = ok;
   if (!enabled_) return;
-  node_threads_ = static_cast<exec::ThreadProgress*>(segment_->data());
   mine_ = node_threads_ + std::size_t(placement.local_rank) * threads;
-
   std::vector<int> leaders(hosts_.size());
   MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, comm);
   // Messages need a helper thread in MPI beside the main one: MPI_THREAD_SERIALIZED at least.
@@ -120,6 +102,31 @@ ProgressReporter::ProgressReporter(MPI_Comm comm, const mpi::Placement& placemen
   if (across_nodes) MPI_Comm_dup(comm, &comm_);
   leader_elsewhere_ = across_nodes && placement.node_leader() && rank_ != 0;
   if (rank_ != 0) return;
+  learn_nodes(leaders, across_nodes);
+  choose_lines();
+}
+
+bool ProgressReporter::share_node_memory(MPI_Comm comm, MPI_Comm node) {
+  // A hook for the benchmark of what progress costs: rank 0 decides for all.
+  int on = !std::getenv("HYBRIDSCOPE_TEST_NO_PROGRESS");
+  MPI_Bcast(&on, 1, MPI_INT, 0, comm);
+  if (!on) return false;
+  std::string failure;
+  try {
+    segment_ = std::make_unique<sched::NodeSegment>(
+        node, sizeof(exec::ThreadProgress) * std::size_t(threads_) * std::size_t(local_size_));
+    node_threads_ = static_cast<exec::ThreadProgress*>(segment_->data());
+  } catch (const Error& e) {
+    failure = e.what();
+  }
+  // Progress is never a reason to stop a run: where a node cannot share memory, it is off.
+  int ok = failure.empty();
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
+  if (!ok) log::warning(fmt::format("no progress display: {}", mpi::first_failure(comm, failure)));
+  return ok;
+}
+
+void ProgressReporter::learn_nodes(const std::vector<int>& leaders, bool across_nodes) {
   for (int r = 0; r < int(leaders.size()); ++r) {
     auto at = std::find_if(known_.begin(), known_.end(), [&](const Node& n) { return n.leader == leaders[r]; });
     if (at == known_.end()) at = known_.insert(known_.end(), Node{leaders[r], {}, {}, {}});
@@ -127,9 +134,13 @@ ProgressReporter::ProgressReporter(MPI_Comm comm, const mpi::Placement& placemen
   }
   for (auto& n : known_) n.sums.assign(2 * n.ranks.size(), 0);
   remote_leaders_ = across_nodes ? int(known_.size()) - 1 : 0;
+}
+
+void ProgressReporter::choose_lines() {
   if (options_.quiet || (options_.every_s && *options_.every_s == 0)) return;
   terminal_ = !options_.every_s && stdout_reaches_terminal();
-  line_every_s_ = options_.every_s ? *options_.every_s : terminal_ ? 0.25 : kPlainProgressSeconds;
+  const double in_place_s = std::chrono::duration<double>(kTerminalEvery).count();
+  line_every_s_ = options_.every_s ? *options_.every_s : terminal_ ? in_place_s : kPlainProgressSeconds;
 }
 
 // On an exception before finish(), the communicator is left to MPI_Finalize: freeing it is

@@ -77,6 +77,11 @@ public:
 
 private:
   struct Node;  // what rank 0 knows of one node
+  // Collective: maps this node's threads' lines; false on every rank when progress is off or a node
+  // cannot share memory.
+  bool share_node_memory(MPI_Comm comm, MPI_Comm node);
+  void learn_nodes(const std::vector<int>& leaders, bool across_nodes);  // rank 0
+  void choose_lines();  // rank 0: in place at a terminal, else plain lines, or none
   bool wait_for_stop(std::chrono::milliseconds timeout);
   void report_on_root();
   void send_from_leader();
