@@ -16,6 +16,7 @@
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/core/clock.hpp"
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/mpi/placement.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/run/run.hpp"
 #include "support.hpp"
@@ -95,7 +96,8 @@ void expect_each_chunk_once(std::unique_ptr<ChunkCounter> global) {
   constexpr std::uint64_t kChunks = 1000;
   std::vector<std::uint64_t> mine;
   {
-    NodeBatchCounter counter(comm, kChunks, 2, std::move(global));
+    const mpi::NodeComms nodes(comm);
+    NodeBatchCounter counter(comm, nodes.node(), kChunks, 2, std::move(global));
     MPI_Barrier(comm);
     for (std::uint64_t index; (index = counter.fetch_add(1)) < kChunks;) mine.push_back(index);
   }
@@ -125,7 +127,8 @@ TEST(NodeBatchCounter, EachChunkOnceOverRma) {
 // that nothing races the cancel; that it reaches the other nodes is the global counter's add.)
 TEST(NodeBatchCounter, ACancelDropsTheNodesBatch) {
   constexpr std::uint64_t kChunks = 1000;
-  NodeBatchCounter counter(MPI_COMM_SELF, kChunks, 2, std::make_unique<MessageCounter>(MPI_COMM_SELF, 50us));
+  NodeBatchCounter counter(MPI_COMM_SELF, MPI_COMM_SELF, kChunks, 2,
+                           std::make_unique<MessageCounter>(MPI_COMM_SELF, 50us));
   for (std::uint64_t i = 0; i < 10; ++i) ASSERT_EQ(counter.fetch_add(1), i);
   counter.fetch_add(kChunks);
   EXPECT_GE(counter.fetch_add(1), kChunks);
@@ -174,16 +177,18 @@ TEST(MessageCounter, HandOutProceedsWhileTheHostComputes) {
 }
 
 TEST(MakeCounter, PicksSharedMemoryOnOneNodeAndRmaAcrossNodes) {
-  EXPECT_EQ(make_counter(MPI_COMM_WORLD, CounterMode::automatic, 1, MPI_THREAD_SERIALIZED, 100)->name(),
+  const mpi::NodeComms nodes(MPI_COMM_WORLD);
+  EXPECT_EQ(make_counter(MPI_COMM_WORLD, nodes.node(), CounterMode::automatic, 1, MPI_THREAD_SERIALIZED, 100)->name(),
             "node shared memory");
-  EXPECT_EQ(make_counter(MPI_COMM_WORLD, CounterMode::automatic, 2, MPI_THREAD_SERIALIZED, 100)->name(),
+  EXPECT_EQ(make_counter(MPI_COMM_WORLD, nodes.node(), CounterMode::automatic, 2, MPI_THREAD_SERIALIZED, 100)->name(),
             std::string(remote_counter_name()) + ", in batches per node");
 }
 
 TEST(MakeCounter, RefusesWhatCannotWork) {
-  EXPECT_THROW(make_counter(MPI_COMM_WORLD, CounterMode::shared, 2, MPI_THREAD_SERIALIZED, 100),
+  const mpi::NodeComms nodes(MPI_COMM_WORLD);
+  EXPECT_THROW(make_counter(MPI_COMM_WORLD, nodes.node(), CounterMode::shared, 2, MPI_THREAD_SERIALIZED, 100),
                InputError);
-  EXPECT_THROW(make_counter(MPI_COMM_WORLD, CounterMode::rma, 1, MPI_THREAD_FUNNELED, 100), Error);
+  EXPECT_THROW(make_counter(MPI_COMM_WORLD, nodes.node(), CounterMode::rma, 1, MPI_THREAD_FUNNELED, 100), Error);
 }
 
 // Dynamic and guided runs through either counter execute every item once and agree on the checksum.

@@ -5,6 +5,7 @@
 #include <mpi.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -55,7 +56,7 @@ void write_timeline(const std::string& path, RunResult& result, const RunConfig&
   result.facts.input = {"test", to_toml(config), to_toml(config)};
   result.facts.command_line = "test";
   result.facts.start_time_utc = "2026-01-01T00:00:00Z";
-  timeline::write(MPI_COMM_WORLD, path, result.facts, result.summary, result.rank, result.recording);
+  timeline::write(*result.nodes, path, result.facts, result.summary, result.rank, result.recording);
 }
 
 constexpr auto kWork = static_cast<std::uint8_t>(trace::Activity::work);
@@ -75,7 +76,13 @@ void check_file(const std::string& path, const RunResult& result, const RunConfi
   ASSERT_EQ(rank_begin.size(), static_cast<std::size_t>(result.facts.layout.ranks));
   const auto wall_ns = static_cast<std::int64_t>(result.summary.wall_seconds * 1e9 + 0.5);
 
+  // Rows in rank order, whichever node leader wrote them (ranks mapped round-robin over nodes
+  // interleave the nodes' rows).
+  const auto ranks = file.read_column<std::int32_t>("ranks/rank");
+  for (std::size_t r = 0; r < ranks.size(); ++r) ASSERT_EQ(ranks[r], int(r));
+  EXPECT_EQ(file.read_strings("ranks/host"), result.hosts);
   const auto c = read_intervals(file);
+  ASSERT_TRUE(std::is_sorted(c.rank.begin(), c.rank.end())) << "intervals not in rank order";
   std::vector<int> done(config.items, 0);
   std::map<std::pair<int, int>, std::int64_t> last_end;  // per thread: end of its latest interval
   for (std::size_t i = 0; i < c.rank.size(); ++i) {
@@ -167,6 +174,45 @@ TEST(H5Table, CreateRefusesAnExistingFile) {
   MPI_Barrier(MPI_COMM_WORLD);
   if (mpi::rank(MPI_COMM_WORLD) == 0) {
     EXPECT_EQ(std::filesystem::file_size(path), 4u);
+    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  }
+}
+
+// The read-back checks chunks as stored: zeros where a chunk's bytes were (a write the file system
+// lost) or a changed byte fail it, naming the dataset.
+TEST(H5Table, ReadBackFindsADamagedChunk) {
+  const auto path = shared_path("damaged.h5");
+  {
+    h5::ParallelFile file(path, MPI_COMM_WORLD);
+    {
+      h5::Table table(file, "t", 1 << 18);  // 4 chunks of pseudo-random values per rank
+      std::vector<std::uint64_t> values(1 << 18);
+      std::uint64_t x = 88172645463325252ull + std::uint64_t(mpi::rank(MPI_COMM_WORLD));
+      for (auto& v : values) x ^= x << 13, x ^= x >> 7, x ^= x << 17, v = x;
+      table.column("value", values);
+    }
+    file.close("close");
+  }
+  h5::verify_readable(path, mpi::rank(MPI_COMM_WORLD), mpi::size(MPI_COMM_WORLD));
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (mpi::rank(MPI_COMM_WORLD) == 0) {
+    const auto size = std::filesystem::file_size(path);
+    for (const char fill : {'\0', '\x5a'}) {
+      const auto copy = path + ".copy";
+      std::filesystem::copy_file(path, copy, std::filesystem::copy_options::overwrite_existing);
+      {
+        std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(std::streamoff(size / 2));
+        const std::string bytes(512, fill);
+        f.write(bytes.data(), std::streamsize(bytes.size()));
+      }
+      try {
+        h5::verify_readable(copy, 0, 1);
+        ADD_FAILURE() << "read back a file with 512 bytes overwritten in the middle";
+      } catch (const h5::H5Error& e) {
+        EXPECT_NE(std::string(e.what()).find("of 't/value'"), std::string::npos) << e.what();
+      }
+    }
     std::filesystem::remove_all(std::filesystem::path(path).parent_path());
   }
 }

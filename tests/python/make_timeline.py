@@ -2,11 +2,26 @@
 import h5py
 import numpy as np
 
+_MS = 1_000_000
+# The known timeline of the post-processing and picture tests: 2 ranks x 2 threads over 1 s. Useful
+# time (work) 0.8, 0.4, 0.6, 0.6 s. r0t0 and r1t0 both work on core 1 during [100, 300) ms; r0t1
+# migrates 0 -> 1 -> 0; r1t0 waits for the lock from 300 to 400 ms (item 5, core 2).
+KNOWN_LANES = {
+    (0, 0): [("startup", 0, 100 * _MS, 1, -1), ("work", 100 * _MS, 500 * _MS, 1, 0), ("work", 500 * _MS, 900 * _MS, 1, 1),
+             ("idle", 900 * _MS, 1000 * _MS, 1, -1)],
+    (0, 1): [("startup", 0, 100 * _MS, 0, -1), ("work", 100 * _MS, 300 * _MS, 0, 2), ("handout", 300 * _MS, 400 * _MS, 1, -1),
+             ("work", 400 * _MS, 600 * _MS, 0, 3), ("idle", 600 * _MS, 1000 * _MS, 0, -1)],
+    (1, 0): [("startup", 0, 100 * _MS, 1, -1), ("work", 100 * _MS, 300 * _MS, 1, 4), ("lock_wait", 300 * _MS, 400 * _MS, 2, 5),
+             ("work", 400 * _MS, 800 * _MS, 2, 5), ("idle", 800 * _MS, 1000 * _MS, 2, -1)],
+    (1, 1): [("startup", 0, 400 * _MS, 3, -1), ("work", 400 * _MS, 1000 * _MS, 3, 6)],
+}
+
 KINDS = ["startup", "work", "io", "idle", "handout", "lock_wait", "shutdown", "abandoned", "mpi"]
 
 
-def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads_per_rank=None):
-    """lanes: {(rank, thread): [(kind, begin_ns, end_ns, cpu, item), ...]} gap-free per lane."""
+def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads_per_rank=None, text_attributes=None):
+    """lanes: {(rank, thread): [(kind, begin_ns, end_ns, cpu, item), ...]} gap-free per lane; text_attributes:
+    string attributes to set instead of the defaults, e.g. {"workload_description": "gil 0.05 s"}."""
     ranks = sorted({r for r, _ in lanes})
     tpr = threads_per_rank or max(t for _, t in lanes) + 1
     rows = [(r, t, *iv) for (r, t), ivs in sorted(lanes.items()) for iv in ivs]
@@ -25,7 +40,7 @@ def write(path, lanes, wall_ns, hosts=(("node1", 8, 8),), complete=True, threads
                            ("strategy", "dynamic"), ("handout", "test"), ("workload", "fib"),
                            ("workload_description", "fib n=1"), ("checksum", "00000000000000ab"),
                            ("time_unit", "ns"), ("time_origin", "test"), ("mpi_library", "x"), ("hdf5_library", "x")]:
-            a[key] = np.bytes_(value.encode())
+            a[key] = np.bytes_((text_attributes or {}).get(key, value).encode())
         items = sum(1 for row in rows if KINDS.index(row[2]) in (1, 2))
         a["complete"] = np.int64(1 if complete else 0)
         a["ranks"] = np.int64(len(ranks))

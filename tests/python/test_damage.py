@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Damaged timelines: every post-processing command (report, report --json, plot, compare, export
-perfetto, export otf2) ends a damaged copy of a real timeline either with exit 0 and exactly the
+"""Damaged timelines: every post-processing command (report, report --json, report --html, plot,
+compare, export perfetto, export otf2) ends a damaged copy of a real timeline either with exit 0 and exactly the
 undamaged file's output (the damage hit nothing that matters), or with exit 2 and exactly one line on
 stderr naming the file. Never another exit code, a signal, a hang (30 s per command) or a runaway
 allocation (every command runs under a 2 GiB address-space limit, as `ulimit -v` sets).
@@ -44,12 +44,13 @@ COMMANDS = {
     "report": ["report", NAME],
     "report --json": ["report", NAME, "--json"],
     "plot": ["plot", NAME, "-o", "plot.svg"],
+    "report --html": ["report", NAME, "--html", "-o", "report.html"],
     "compare": ["compare", NAME],
     "export perfetto": ["export", NAME, "--format", "perfetto", "-o", "trace.json"],
     "export otf2": ["export", NAME, "--format", "otf2", "-o", "otf2"],
 }
 # The file or folder each command writes besides stdout.
-WRITES = {"plot": "plot.svg", "export perfetto": "trace.json", "export otf2": "otf2"}
+WRITES = {"plot": "plot.svg", "report --html": "report.html", "export perfetto": "trace.json", "export otf2": "otf2"}
 
 
 # AddressSanitizer reserves terabytes of address space for its shadow memory and cannot start under

@@ -14,38 +14,19 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checking  # noqa: E402
+from checking import check  # noqa: E402
 import make_timeline  # noqa: E402
 
 EXE = os.path.abspath(sys.argv[1])
 MS = 1_000_000
-failures = []
-
-
-def check(condition, message):
-    print(("ok: " if condition else "FAIL: ") + message)
-    if not condition:
-        failures.append(message)
 
 
 def run(*args, expect=0):
-    p = subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120)
-    if p.returncode != expect:
-        failures.append(f"{' '.join(args)}: exit {p.returncode}, expected {expect}: {p.stderr}")
-        print("FAIL:", failures[-1])
-    return p
+    return checking.run(EXE, *args, expect=expect)
 
 
-# 2 ranks x 2 threads over 1 s. Useful time (work) 0.8, 0.4, 0.6, 0.6 s. r0t0 and r1t0 both work on
-# core 1 during [100, 300) ms; r0t1 migrates 0 -> 1 -> 0.
-LANES = {
-    (0, 0): [("startup", 0, 100 * MS, 1, -1), ("work", 100 * MS, 500 * MS, 1, 0), ("work", 500 * MS, 900 * MS, 1, 1),
-             ("idle", 900 * MS, 1000 * MS, 1, -1)],
-    (0, 1): [("startup", 0, 100 * MS, 0, -1), ("work", 100 * MS, 300 * MS, 0, 2), ("handout", 300 * MS, 400 * MS, 1, -1),
-             ("work", 400 * MS, 600 * MS, 0, 3), ("idle", 600 * MS, 1000 * MS, 0, -1)],
-    (1, 0): [("startup", 0, 100 * MS, 1, -1), ("work", 100 * MS, 300 * MS, 1, 4), ("lock_wait", 300 * MS, 400 * MS, 2, 5),
-             ("work", 400 * MS, 800 * MS, 2, 5), ("idle", 800 * MS, 1000 * MS, 2, -1)],
-    (1, 1): [("startup", 0, 400 * MS, 3, -1), ("work", 400 * MS, 1000 * MS, 3, 6)],
-}
+LANES = make_timeline.KNOWN_LANES
 
 
 def report_numbers(work):
@@ -98,7 +79,7 @@ def plot(work, known):
     ns = {"s": "http://www.w3.org/2000/svg"}
     lanes = root.findall(".//s:g[@class='lane']", ns)
     check(len(lanes) == 4, f"one lane per thread: {len(lanes)}")
-    colours = {r.get("fill") for r in lanes[0].findall("s:rect", ns)}
+    colours = {r.get("fill") for r in lanes[0].findall(".//s:rect", ns)}
     check("#2ca02c" in colours, "the work colour appears in lane r0 t0")
     check(len(root.findall(".//s:rect[@class='items']", ns)) == 4, "items-per-thread panel")
     before = open(svg, "rb").read()
@@ -183,7 +164,10 @@ def compare(work, known):
     check("1x2 threads" not in p.stdout and "2x2 hybrid" in p.stdout, "layout kinds")
     root = ET.parse(chart).getroot()
     ns = {"s": "http://www.w3.org/2000/svg"}
-    check(len(root.findall(".//s:rect[@class='bar']", ns)) == 6, "bars for wall time and efficiency")
+    wall = root.findall(".//s:g[@data-chart='wall']//s:rect[@class='bar']", ns)
+    efficiency = root.findall(".//s:g[@data-chart='efficiency']//s:rect[@class='bar']", ns)
+    check(len(wall) == 3 and len(efficiency) == 9, f"a wall time bar per run, three efficiency segments per run: "
+          f"{len(wall)}, {len(efficiency)}")
     check(len(root.findall(".//s:polyline[@class='series']", ns)) >= 2, "a scaling chart when worker counts differ")
 
 
@@ -204,5 +188,4 @@ with tempfile.TemporaryDirectory() as work:
     compare(work, known)
     bad_input(work)
 
-print(f"{len(failures)} failure(s)")
-sys.exit(1 if failures else 0)
+checking.finish()

@@ -54,6 +54,14 @@ TEST_F(NewFileTest, RefusesAnExistingPathAndLeavesItAlone) {
   EXPECT_EQ(entries(), 1u);
 }
 
+TEST_F(NewFileTest, ReplacesOnlyWhenAskedTo) {  // a command's --force
+  const auto path = dir / "report.html";
+  std::ofstream(path) << "old";
+  hybridscope::write_new_file(path.string(), "new", true);
+  EXPECT_EQ(read(path), "new");
+  EXPECT_EQ(entries(), 1u);
+}
+
 TEST_F(NewFileTest, DoesNotReplaceAFileThatAppearedWhileWriting) {
   const auto path = dir / "out.json";
   {

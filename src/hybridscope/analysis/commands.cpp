@@ -3,13 +3,24 @@
 #include <fmt/format.h>
 
 #include "hybridscope/analysis/compare.hpp"
+#include "hybridscope/analysis/html.hpp"
 #include "hybridscope/analysis/report.hpp"
+#include "hybridscope/core/error.hpp"
 #include "hybridscope/core/file.hpp"
 #include "hybridscope/timeline/reader.hpp"
 
 namespace hybridscope::analysis {
 
 void report_command(const PostArgs& a) {
+  if (a.html) {
+    const auto loaded = timeline::load(a.files.at(0), timeline::Load::intervals_with_items);
+    write_new_file(a.output, report_html(loaded, analyse(loaded)), a.force);
+    fmt::print("report     {}\n", a.output);
+    return;
+  }
+  if (!a.output.empty() || a.force)
+    throw InputError(fmt::format("report: -o and --force apply to report --html (accepted: report {} --html -o "
+                                 "PATH [--force])", a.files.at(0)));
   const auto report = analyse(timeline::load(a.files.at(0), timeline::Load::intervals));
   fmt::print("{}", a.json ? to_json(report) + "\n" : to_text(report));
 }

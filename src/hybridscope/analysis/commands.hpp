@@ -13,6 +13,8 @@ struct PostArgs {
   std::vector<std::string> files;
   std::string output;  // plot and export: default beside the first file; compare: none, no chart
   bool json = false;   // report
+  bool html = false;   // report: a self-contained HTML page instead of text (default output beside the file)
+  bool force = false;  // report --html: replace the output if it exists
   PlotOptions plot;
   std::string format;  // export: perfetto or otf2
   ExportOptions exported;

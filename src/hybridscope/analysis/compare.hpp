@@ -7,10 +7,11 @@
 
 namespace hybridscope::analysis {
 
-// A table: wall time, speedup over the run with the fewest workers, efficiency, items/s.
+// A table: wall time, speedup over the fastest run with the fewest workers, efficiency, items/s.
 std::string compare_table(const std::vector<Report>& runs);
-// Bars of wall time and efficiency per run; when the runs differ in worker count, also wall time
-// against workers, one line per layout kind and workload.
+// A row of charts per workload: speedup against workers (log2 axes, the ideal line, a line per
+// layout kind; when its runs differ in workers), and per run its wall time and its parallel
+// efficiency split into load balance and the rest (docs/pictures.md).
 std::string compare_svg(const std::vector<Report>& runs);
 
 }  // namespace hybridscope::analysis

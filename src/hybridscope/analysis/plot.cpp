@@ -3,83 +3,42 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "hybridscope/analysis/svg.hpp"
+#include "hybridscope/analysis/chart.hpp"
+#include "hybridscope/analysis/columns.hpp"
 #include "hybridscope/core/error.hpp"
 
 namespace hybridscope::analysis {
 
 namespace {
 
-constexpr double kLeft = 120, kRight = 20, kTop = 50, kLane = 12, kGap = 2, kPanel = 90;
+constexpr double kLeft = 130, kRight = 50, kLane = 12, kGap = 2, kPanel = 90;
+constexpr double kBelowAxis = 44;  // tick labels and the axis title under a panel
 constexpr std::size_t kKinds = trace::kActivityCount;
-
-struct Window {
-  std::int64_t begin, end;
-  double column_ns;
-  int columns;
-  int column_of(std::int64_t t) const {
-    return std::clamp(int(double(t - begin) / column_ns), 0, columns - 1);
-  }
-};
-
-// Time per kind in each pixel column of one lane.
-using Columns = std::vector<std::array<double, kKinds>>;
-
-void accumulate(const timeline::Intervals& c, std::size_t first, std::size_t last, const Window& w, Columns& cols) {
-  for (auto& col : cols) col.fill(0);
-  for (std::size_t i = first; i < last; ++i) {
-    const std::int64_t b = std::max(c.begin_ns[i], w.begin), e = std::min(c.end_ns[i], w.end);
-    if (e <= b) continue;
-    const int k = c.kind[i];
-    for (int col = w.column_of(b); col <= w.column_of(e - 1); ++col) {
-      const double col_begin = double(w.begin) + col * w.column_ns;
-      const double overlap = std::min(double(e), col_begin + w.column_ns) - std::max(double(b), col_begin);
-      if (overlap > 0) cols[col][k] += overlap;
-    }
-  }
-}
+constexpr auto kBusyColour = "#2ca02c";
 
 // Each pixel takes the kind that filled most of it; runs of one kind become one rectangle.
-std::string lane_rects(const Columns& cols, double y) {
+std::string lane_rects(const std::vector<Column>& cols, double y) {
+  // data-series: the kind, so that the picture tests can match the lanes against the legend.
   std::string out;
   int run_start = 0, run_kind = -1;
   const auto flush = [&](int end) {
     if (run_kind >= 0)
-      out += fmt::format("<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"{}\" height=\"{:.0f}\" fill=\"{}\"/>",
-                         kLeft + run_start, y, end - run_start, kLane,
-                         svg::colour(trace::Activity(run_kind)));
+      out += fmt::format("<rect data-series=\"{}\" x=\"{:.0f}\" y=\"{:.0f}\" width=\"{}\" height=\"{:.0f}\" "
+                         "fill=\"{}\"/>", trace::kActivityNames[run_kind], kLeft + run_start, y, end - run_start, kLane,
+                         chart::colour(trace::Activity(run_kind)));
   };
-  for (int col = 0; col < int(cols.size()); ++col) {
-    const auto& t = cols[col];
-    const auto best = std::max_element(t.begin(), t.end());
-    const int kind = *best > 0 ? int(best - t.begin()) : -1;
-    if (kind != run_kind) {
+  for (int col = 0; col < int(cols.size()); ++col)
+    if (cols[col].kind != run_kind) {
       flush(col);
       run_start = col;
-      run_kind = kind;
+      run_kind = cols[col].kind;
     }
-  }
   flush(int(cols.size()));
-  return out;
-}
-
-std::string time_axis(const Window& w, double y) {
-  std::string out = fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", kLeft, y,
-                                kLeft + w.columns, y);
-  const double span = double(w.end - w.begin) * 1e-9;
-  const double step = svg::nice_step(span, 8);
-  const double first = std::ceil(double(w.begin) * 1e-9 / step) * step;
-  for (double t = first; t <= double(w.end) * 1e-9 + 1e-12; t += step) {
-    const double x = kLeft + (t * 1e9 - double(w.begin)) / w.column_ns;
-    out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"black\"/>", x, y, y + 4);
-    out += svg::text(x, y + 15, svg::seconds_label(t), "text-anchor=\"middle\"");
-  }
   return out;
 }
 
@@ -106,24 +65,21 @@ std::vector<DrawnLane> lanes_by_node(const timeline::Timeline& t) {
   return out;
 }
 
-std::string legend(double y) {
-  std::string out;
-  double x = kLeft;
-  for (std::size_t k = 0; k < kKinds; ++k) {
-    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\" stroke=\"#666\" "
-                       "stroke-width=\"0.5\"/>", x, y - 9, svg::colour(trace::Activity(k)));
-    out += svg::text(x + 14, y, trace::kActivityNames[k]);
-    x += 24 + 7.0 * std::string_view(trace::kActivityNames[k]).size();
-  }
+// The kinds some pixel shows, in their order.
+std::vector<chart::LegendEntry> activity_legend(const std::vector<std::vector<Column>>& lanes) {
+  std::vector<bool> shown(kKinds, false);
+  for (const auto& lane : lanes)
+    for (const auto& column : lane)
+      if (column.kind >= 0) shown[std::size_t(column.kind)] = true;
+  std::vector<chart::LegendEntry> out;
+  for (std::size_t k = 0; k < kKinds; ++k)
+    if (shown[k]) out.push_back({trace::kActivityNames[k], std::string(chart::colour(trace::Activity(k)))});
   return out;
 }
 
-}  // namespace
-
-std::string plot_svg(const timeline::Timeline& t, const PlotOptions& o) {
-  const auto& c = t.intervals;
+Window window_of(const timeline::Timeline& t, const PlotOptions& o) {
   const auto wall_ns = std::int64_t(std::llround(t.summary.wall_seconds * 1e9));
-  Window w{};
+  Window w;
   w.begin = o.from_s ? std::int64_t(std::llround(*o.from_s * 1e9)) : 0;
   w.end = o.to_s ? std::int64_t(std::llround(*o.to_s * 1e9)) : std::max<std::int64_t>(wall_ns, 1);
   if (w.end <= w.begin)
@@ -132,83 +88,132 @@ std::string plot_svg(const timeline::Timeline& t, const PlotOptions& o) {
   if (o.width < 100 || o.width > 20000)
     throw InputError(fmt::format("--width {} (accepted: 100-20000 pixels)", o.width));
   w.columns = o.width;
-  w.column_ns = double(w.end - w.begin) / w.columns;
+  return w;
+}
 
-  const auto lanes = lanes_by_node(t);
-  std::size_t rows = lanes.size();  // and a heading row per node
-  for (std::size_t l = 0; l < lanes.size(); ++l)
-    if (!lanes[l].host.empty() && (l == 0 || lanes[l].host != lanes[l - 1].host)) ++rows;
-  const double lanes_bottom = kTop + double(rows) * (kLane + kGap);
-  const double util_top = lanes_bottom + 45, items_top = util_top + kPanel + 40;
-  const double height = items_top + kPanel + 30;
-  const double width = kLeft + w.columns + kRight;
+chart::Scale time_scale(const Window& w) { return {w.begin * 1e-9, w.end * 1e-9, kLeft, kLeft + w.columns}; }
 
-  std::string out = svg::header(width, height, fmt::format("hybridscope: {}", t.path));
-  out += svg::text(kLeft, 18, fmt::format("{} — {} rank{} x {} thread{}, {}, {}, wall {:.3f} s{}",
-                                          t.path, t.facts.layout.ranks, t.facts.layout.ranks == 1 ? "" : "s",
-                                          t.facts.layout.threads, t.facts.layout.threads == 1 ? "" : "s",
-                                          t.facts.workload_description, t.facts.strategy, t.summary.wall_seconds,
-                                          t.summary.complete ? "" : " (incomplete)"),
-                   "font-size=\"13\" font-weight=\"bold\"");
-  out += legend(38);
+struct Lanes {
+  std::string svg;
+  double bottom = 0;
+  std::vector<double> busy_ns;  // per column, summed over lanes
+};
 
-  Columns cols(w.columns);
-  std::vector<double> busy(w.columns, 0);
-  double y = kTop;
+// The activity lanes: a heading per node (several nodes), a label per rank, a lane per thread.
+Lanes lanes_svg(const std::vector<DrawnLane>& lanes, const std::vector<std::vector<Column>>& columns, const Window& w,
+                const std::string& legend, double top) {
+  Lanes out;
+  out.busy_ns.assign(std::size_t(w.columns), 0);
+  out.svg = "<g class=\"chart\" data-chart=\"lanes\">" + legend;
+  out.svg += chart::text(4, top - 6, "rank", "font-weight=\"bold\"") +
+             chart::text(kLeft - 6, top - 6, "thread", "text-anchor=\"end\" font-weight=\"bold\"");
+  double y = top;
   for (std::size_t l = 0; l < lanes.size(); ++l) {
     const auto& [lane, host] = lanes[l];
-    if (!host.empty() && (l == 0 || host != lanes[l - 1].host)) {
-      if (l > 0) out += "</g>\n";
-      out += fmt::format("<g class=\"node\" data-host=\"{}\">", svg::escape(host));
-      out += svg::text(4, y + kLane - 2, host, "font-weight=\"bold\"");
-      out += fmt::format("<line x1=\"4\" y1=\"{0:.0f}\" x2=\"{1}\" y2=\"{0:.0f}\" stroke=\"#999\"/>\n", y + kLane + 1,
-                         kLeft + w.columns);
+    const bool new_node = !host.empty() && (l == 0 || host != lanes[l - 1].host);
+    const bool new_rank = new_node || l == 0 || lane.rank != lanes[l - 1].lane.rank;
+    if (new_node) {
+      if (l > 0) out.svg += "</g>\n";
+      out.svg += fmt::format("<g class=\"node\" data-host=\"{}\">", chart::escape(host));
+      out.svg += chart::text(4, y + kLane - 2, "node " + host, "font-weight=\"bold\"");
+      out.svg += fmt::format("<line x1=\"4\" y1=\"{0:.0f}\" x2=\"{1}\" y2=\"{0:.0f}\" stroke=\"#999\"/>\n",
+                             y + kLane + 1, kLeft + w.columns);
       y += kLane + kGap;
     }
-    accumulate(c, lane.first, lane.last, w, cols);
-    for (int col = 0; col < w.columns; ++col)
-      busy[col] += cols[col][std::size_t(trace::Activity::work)] + cols[col][std::size_t(trace::Activity::io)];
-    out += fmt::format("<g class=\"lane\" data-rank=\"{}\" data-thread=\"{}\">", lane.rank, lane.thread);
-    out += svg::text(kLeft - 6, y + kLane - 2, fmt::format("r{} t{}", lane.rank, lane.thread),
-                     "text-anchor=\"end\"");
-    out += lane_rects(cols, y);
-    out += "</g>\n";
+    if (new_rank && l > 0 && !new_node)
+      out.svg += fmt::format("<line x1=\"4\" y1=\"{0:.1f}\" x2=\"{1}\" y2=\"{0:.1f}\" stroke=\"#ccc\"/>", y - kGap / 2,
+                             kLeft + w.columns);
+    const auto& cols = columns[l];
+    for (std::size_t col = 0; col < cols.size(); ++col) out.busy_ns[col] += cols[col].busy_ns;
+    out.svg += fmt::format("<g class=\"lane\" data-rank=\"{}\" data-thread=\"{}\">", lane.rank, lane.thread);
+    if (new_rank) out.svg += chart::text(4, y + kLane - 2, fmt::format("{}", lane.rank));
+    out.svg += chart::text(kLeft - 6, y + kLane - 2, fmt::format("{}", lane.thread), "text-anchor=\"end\"");
+    out.svg += "<g class=\"plot-area\">" + lane_rects(cols, y) + "</g></g>\n";
     y += kLane + kGap;
   }
-  if (!lanes.empty() && !lanes.back().host.empty()) out += "</g>\n";
-  out += time_axis(w, lanes_bottom + 2);
+  if (!lanes.empty() && !lanes.back().host.empty()) out.svg += "</g>\n";
+  const auto scale = time_scale(w);
+  out.svg += chart::x_axis(scale, y + 2, chart::time_ticks(scale.lo, scale.hi, w.columns), "time since the run's start");
+  out.svg += "</g>\n";
+  out.bottom = y + 2 + kBelowAxis;
+  return out;
+}
 
-  // Utilisation: the share of all lanes' time in each column spent in items.
-  out += svg::text(kLeft, util_top - 8, "utilisation (time in items / all lanes)", "font-weight=\"bold\"");
-  out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
-                     kLeft, util_top, w.columns, kPanel);
+// A panel's title and one-entry legend, above its plot area at `top`.
+std::string panel_head(std::string_view title, std::string_view series, std::string_view colour,
+                       chart::LegendEntry::Mark mark, double top) {
+  double ignored = 0;
+  return chart::text(kLeft, top - 34, title, "font-weight=\"bold\"") +
+         chart::legend(kLeft + chart::text_width(title, chart::kFontSize, true) + 20, top - 45, 400,
+                       {{std::string(series), std::string(colour), mark}}, ignored);
+}
+
+// Utilisation: the share of all lanes' time in each column spent in items.
+std::string utilisation_svg(const Window& w, const std::vector<double>& busy_ns, std::size_t lanes, double top) {
+  std::string out = "<g class=\"chart\" data-chart=\"utilisation\">";
+  out += panel_head("utilisation", "share of the lanes in items", kBusyColour, chart::LegendEntry::Mark::line, top);
+  const chart::Scale y{0, 1, top + kPanel, top};
+  out += chart::y_axis(y, kLeft, chart::linear_ticks(0, 1, kPanel, chart::percent_label), "busy", w.columns);
+  const auto x = time_scale(w);
+  out += chart::x_axis(x, top + kPanel, chart::time_ticks(x.lo, x.hi, w.columns), "time since the run's start");
   std::string points;
-  const double lane_count = std::max<double>(1, double(lanes.size()));
-  for (int col = 0; col < w.columns; ++col) {
-    const double share = std::clamp(busy[col] / (lane_count * w.column_ns), 0.0, 1.0);
-    points += fmt::format("{:.0f},{:.1f} ", kLeft + col + 0.5, util_top + kPanel * (1 - share));
-  }
-  out += fmt::format("<polyline class=\"utilisation\" fill=\"none\" stroke=\"{}\" points=\"{}\"/>\n",
-                     svg::colour(trace::Activity::work), points);
-  out += svg::text(kLeft - 6, util_top + 8, "100%", "text-anchor=\"end\"");
-  out += svg::text(kLeft - 6, util_top + kPanel, "0%", "text-anchor=\"end\"");
+  const double all = std::max<double>(1, double(lanes)) * w.column_ns();
+  for (int col = 0; col < w.columns; ++col)
+    points += fmt::format("{:.0f},{:.1f} ", kLeft + col + 0.5, y(std::clamp(busy_ns[std::size_t(col)] / all, 0.0, 1.0)));
+  out += fmt::format("<g class=\"plot-area\"><polyline class=\"utilisation\" data-series=\"share of the lanes in items\" "
+                     "fill=\"none\" stroke=\"{}\" points=\"{}\"/></g></g>\n", kBusyColour, points);
+  return out;
+}
 
-  // Items per thread: the "calls per thread" histogram of the GIL experiment.
-  out += svg::text(kLeft, items_top - 8, "items per thread", "font-weight=\"bold\"");
-  std::uint64_t most = 1;
+// Items per thread: the "calls per thread" histogram of the GIL experiment.
+std::string items_svg(const timeline::Timeline& t, const Window& w, double top) {
+  std::string out = "<g class=\"chart\" data-chart=\"items\">";
+  out += panel_head("items per thread", "items done", kBusyColour, chart::LegendEntry::Mark::box, top);
+  std::uint64_t most = 4;  // at least 0-4 on the axis, so that its ticks are whole items
   for (const auto& row : t.threads) most = std::max(most, row.times.items);
-  const double bar = std::min(40.0, double(w.columns) / std::max<double>(1, double(t.threads.size())));
+  const chart::Scale y{0, double(most), top + kPanel, top};
+  const double slot = std::min(40.0, double(w.columns) / std::max<double>(1, double(t.threads.size())));
+  out += chart::y_axis(y, kLeft, chart::linear_ticks(0, double(most), kPanel, chart::number_label), "items",
+                       slot * double(t.threads.size()));
+  std::vector<std::string> labels;
+  out += "<g class=\"plot-area\">";
   for (std::size_t i = 0; i < t.threads.size(); ++i) {
-    const auto& row = t.threads[i];
-    const double h = kPanel * double(row.times.items) / double(most);
-    const double x = kLeft + double(i) * bar;
-    out += fmt::format("<rect class=\"items\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
-                       "fill=\"{}\"><title>rank {} thread {}: {} items</title></rect>",
-                       x + 1, items_top + kPanel - h, bar - 2, h, svg::colour(trace::Activity::work),
-                       row.times.rank, row.times.thread, row.times.items);
+    const auto& row = t.threads[i].times;
+    labels.push_back(fmt::format("{}.{}", row.rank, row.thread));
+    const double h = y.from - y(double(row.items));
+    out += fmt::format("<rect class=\"items\" data-series=\"items done\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
+                       "height=\"{:.1f}\" fill=\"{}\"><title>rank {} thread {}: {} items</title></rect>",
+                       kLeft + double(i) * slot + 1, y.from - h, slot - 2, h, kBusyColour, row.rank, row.thread,
+                       row.items);
   }
-  out += svg::text(kLeft - 6, items_top + 8, fmt::format("{}", most), "text-anchor=\"end\"");
-  out += "\n</svg>\n";
+  out += "</g>" + chart::category_axis(kLeft, slot, top + kPanel, labels, "rank.thread") + "</g>\n";
+  return out;
+}
+
+}  // namespace
+
+std::string plot_svg(const timeline::Timeline& t, const PlotOptions& o) {
+  const Window w = window_of(t, o);
+  const double width = kLeft + w.columns + kRight;
+  const auto drawn = lanes_by_node(t);
+  std::vector<std::vector<Column>> columns;
+  for (const auto& d : drawn) columns.push_back(lane_columns(t.intervals, d.lane, w));
+  double legend_h = 0;
+  const auto legend = chart::legend(kLeft, 28, w.columns, activity_legend(columns), legend_h);
+  const auto lanes = lanes_svg(drawn, columns, w, legend, 28 + legend_h + 20);
+  const double util_top = lanes.bottom + 56, items_top = util_top + kPanel + kBelowAxis + 56;
+  const double height = items_top + kPanel + kBelowAxis + 10;
+
+  std::string out = chart::open_svg(width, height, fmt::format("hybridscope: {}", t.path));
+  const auto title = fmt::format("{} — {} rank{} x {} thread{}, {}, {}, wall {:.3f} s{}", t.path, t.facts.layout.ranks,
+                                 t.facts.layout.ranks == 1 ? "" : "s", t.facts.layout.threads,
+                                 t.facts.layout.threads == 1 ? "" : "s", t.facts.workload_description, t.facts.strategy,
+                                 t.summary.wall_seconds, t.summary.complete ? "" : " (incomplete)");
+  out += chart::text(4, 18, chart::shorten(title, width - 8, 13, true), "font-size=\"13\" font-weight=\"bold\"");
+  out += lanes.svg;
+  out += utilisation_svg(w, lanes.busy_ns, drawn.size(), util_top);
+  out += items_svg(t, w, items_top);
+  out += "</svg>\n";
   return out;
 }
 

@@ -68,7 +68,12 @@ void add_run(CLI::App& app, RunRequest& a) {
 void add_post(CLI::App& app, analysis::PostArgs& a) {
   auto* report = app.add_subcommand("report", "Numbers from a timeline: shares, efficiency, warnings");
   report->add_option("timeline", a.files, "Timeline file (.h5)")->required()->expected(1);
-  report->add_flag("--json", a.json, "Print JSON for scripts");
+  auto* json = report->add_flag("--json", a.json, "Print JSON for scripts");
+  report->add_flag("--html", a.html,
+                   "Write one self-contained HTML page (summary, metrics, warnings, threads, a zoomable timeline)")
+      ->excludes(json);
+  report->add_option("-o,--output", a.output, "HTML file (default: the timeline's name, .html)");
+  report->add_flag("--force", a.force, "Replace the HTML file if it exists");
 
   auto* plot = app.add_subcommand("plot", "Activity picture of a timeline (SVG)");
   plot->add_option("timeline", a.files, "Timeline file (.h5)")->required()->expected(1);
@@ -185,6 +190,7 @@ Command parsed_command(const CLI::App& app) {
 void fill_default_output(Parsed& p) {
   if (!p.post.output.empty() || p.post.files.empty()) return;
   if (p.command == Command::plot) p.post.output = beside(p.post.files.front(), ".svg");
+  if (p.command == Command::report && p.post.html) p.post.output = beside(p.post.files.front(), ".html");
   if (p.command == Command::export_trace)
     p.post.output = beside(p.post.files.front(), p.post.format == "otf2" ? ".otf2" : ".json");
 }

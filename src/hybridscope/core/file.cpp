@@ -37,8 +37,9 @@ int move_without_replacing(const std::string& from, const std::string& to) {
   return 0;
 }
 
-NewFile::NewFile(std::string path) : path_(std::move(path)), partial_(partial_name(path_)) {
-  refuse_existing(path_);
+NewFile::NewFile(std::string path, bool replace)
+    : path_(std::move(path)), partial_(partial_name(path_)), replace_(replace) {
+  if (!replace_) refuse_existing(path_);
   // 0664 less the umask: the user's umask decides, but a umask of 0 does not make it world-writable.
   const int fd = ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0664);
   if (fd < 0) throw Error(fmt::format("cannot create '{}': {}", partial_, std::strerror(errno)));
@@ -62,13 +63,15 @@ void NewFile::commit() {
   out_ = nullptr;
   if (!written || !closed)
     throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(written ? errno : error)));
-  if (const int failed = move_without_replacing(partial_, path_))
+  const int failed = replace_ ? (::rename(partial_.c_str(), path_.c_str()) == 0 ? 0 : errno)
+                              : move_without_replacing(partial_, path_);
+  if (failed)
     throw Error(fmt::format("cannot move '{}' to '{}': {}", partial_, path_, std::strerror(failed)));
   partial_.clear();
 }
 
-void write_new_file(const std::string& path, const std::string& text) {
-  NewFile file(path);
+void write_new_file(const std::string& path, const std::string& text, bool replace) {
+  NewFile file(path, replace);
   std::fwrite(text.data(), 1, text.size(), file.stream());
   file.commit();
 }

@@ -14,10 +14,11 @@ void refuse_existing(const std::string& path);
 int move_without_replacing(const std::string& from, const std::string& to);
 
 // A file written as ".NAME.partial-PID" beside `path`, moved to `path` by commit(); removed if it is
-// destroyed uncommitted (an exception, a failed write).
+// destroyed uncommitted (an exception, a failed write). With `replace` (a command's --force) it
+// replaces a file at `path`; without, it never does.
 class NewFile {
  public:
-  explicit NewFile(std::string path);  // InputError: `path` exists; Error: cannot create
+  explicit NewFile(std::string path, bool replace = false);  // InputError: `path` exists; Error: cannot create
   NewFile(const NewFile&) = delete;
   NewFile& operator=(const NewFile&) = delete;
   ~NewFile();
@@ -28,10 +29,11 @@ class NewFile {
  private:
   std::string path_;
   std::string partial_;
+  bool replace_ = false;
   std::FILE* out_ = nullptr;
 };
 
 // Writes `text` to a new file at `path` through NewFile.
-void write_new_file(const std::string& path, const std::string& text);
+void write_new_file(const std::string& path, const std::string& text, bool replace = false);
 
 }  // namespace hybridscope

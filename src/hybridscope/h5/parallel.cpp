@@ -75,15 +75,32 @@ void ParallelFile::flush_to_storage() {
 
 void ParallelFile::close(std::string_view what) { file_.close(what); }
 
+namespace {
+
+std::uint64_t offset_of(std::uint64_t local_rows, MPI_Comm comm) {
+  std::uint64_t offset = 0;
+  MPI_Exscan(&local_rows, &offset, 1, MPI_UINT64_T, MPI_SUM, comm);
+  return mpi::rank(comm) == 0 ? 0 : offset;  // MPI_Exscan leaves rank 0's result undefined
+}
+
+std::uint64_t sum_of(std::uint64_t local_rows, MPI_Comm comm) {
+  std::uint64_t total = 0;
+  MPI_Allreduce(&local_rows, &total, 1, MPI_UINT64_T, MPI_SUM, comm);
+  return total;
+}
+
+}  // namespace
+
 Table::Table(ParallelFile& file, const std::string& name, std::uint64_t local_rows)
+    : Table(file, name, sum_of(local_rows, file.comm()), {{offset_of(local_rows, file.comm()), local_rows}}) {}
+
+Table::Table(ParallelFile& file, const std::string& name, std::uint64_t total_rows, std::vector<RowSpan> spans)
     : comm_(file.comm()),
       group_(check(H5Gcreate2(file.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                    fmt::format("create group '{}'", name)),
              H5Gclose),
-      local_(local_rows) {
-  MPI_Exscan(&local_, &offset_, 1, MPI_UINT64_T, MPI_SUM, comm_);
-  if (mpi::rank(comm_) == 0) offset_ = 0;  // MPI_Exscan leaves rank 0's result undefined
-  MPI_Allreduce(&local_, &total_, 1, MPI_UINT64_T, MPI_SUM, comm_);
+      spans_(std::move(spans)),
+      total_(total_rows) {
   transfer_ = Handle(check(H5Pcreate(H5P_DATASET_XFER), "create transfer list"), H5Pclose);
   check(H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE), "set collective transfer");
 }
@@ -135,15 +152,23 @@ Column Table::create(const std::string& name, Handle type, std::string_view unit
   return {std::move(dataset), std::move(type)};
 }
 
+void Table::select(Handle::Id file_space, std::uint64_t first, std::uint64_t count) const {
+  check(H5Sselect_none(file_space), "select no rows");
+  std::uint64_t stream = 0;  // this process's rows before the span
+  for (const auto& span : spans_) {
+    const std::uint64_t from = std::max(first, stream), to = std::min(first + count, stream + span.count);
+    if (from < to) {
+      const hsize_t start[1] = {span.first + (from - stream)};
+      const hsize_t size[1] = {to - from};
+      check(H5Sselect_hyperslab(file_space, H5S_SELECT_OR, start, nullptr, size, nullptr), "select rows");
+    }
+    stream += span.count;
+  }
+}
+
 void Table::write(Column& column, std::uint64_t first, std::uint64_t count, const void* data) {
   Handle file_space(check(H5Dget_space(column.dataset_.get()), "get dataspace"), H5Sclose);
-  const hsize_t start[1] = {offset_ + first};
-  const hsize_t size[1] = {count};
-  if (count > 0)
-    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr),
-          "select rows");
-  else
-    check(H5Sselect_none(file_space.get()), "select no rows");
+  select(file_space.get(), first, count);
   const hsize_t memory_size[1] = {std::max<hsize_t>(count, 1)};
   Handle memory_space(check(H5Screate_simple(1, memory_size, nullptr), "create memory space"), H5Sclose);
   if (count == 0) check(H5Sselect_none(memory_space.get()), "select no memory");

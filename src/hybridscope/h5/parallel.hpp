@@ -49,12 +49,22 @@ private:
   Handle type_;
 };
 
-// A table stored as one 1-D dataset per column in a group, each rank owning a contiguous block of
-// rows (rank order). Columns are chunked, compressed (shuffle + deflate) and checksummed
-// (Fletcher-32), which parallel HDF5 only writes collectively.
+// Rows [first, first + count) of a table.
+struct RowSpan {
+  std::uint64_t first = 0;
+  std::uint64_t count = 0;
+};
+
+// A table stored as one 1-D dataset per column in a group; each process writes its own rows.
+// Columns are chunked, compressed (shuffle + deflate) and checksummed (Fletcher-32), which parallel
+// HDF5 only writes collectively.
 class Table {
 public:
+  // This process's `local_rows` follow those of the processes before it in the file's communicator.
   Table(ParallelFile& file, const std::string& name, std::uint64_t local_rows);
+  // This process writes `spans` (ascending, disjoint) of a table of `total_rows` rows: its rows are
+  // those of the spans, one after the other.
+  Table(ParallelFile& file, const std::string& name, std::uint64_t total_rows, std::vector<RowSpan> spans);
 
   std::uint64_t total_rows() const { return total_; }
 
@@ -62,7 +72,7 @@ public:
   template <typename T>
   Column add_column(const std::string& name, std::string_view unit = {});
   Column add_enum_column(const std::string& name, const std::vector<std::string_view>& enum_names);
-  // Writes this rank's rows [first, first + count) of a column from `data`.
+  // Writes this process's rows [first, first + count) of a column from `data`.
   void write(Column& column, std::uint64_t first, std::uint64_t count, const void* data);
 
   // A whole column in one call.
@@ -78,12 +88,13 @@ public:
 
 private:
   Column create(const std::string& name, Handle type, std::string_view unit);
+  // Selects in `file_space` the file rows of this process's rows [first, first + count).
+  void select(Handle::Id file_space, std::uint64_t first, std::uint64_t count) const;
 
   MPI_Comm comm_;
   Handle group_;
   Handle transfer_;  // collective data transfer property list
-  std::uint64_t local_ = 0;
-  std::uint64_t offset_ = 0;
+  std::vector<RowSpan> spans_;
   std::uint64_t total_ = 0;
 };
 

@@ -21,18 +21,27 @@ std::vector<std::string> gather_hosts(MPI_Comm comm) {
 }
 }  // namespace
 
+NodeComms::NodeComms(MPI_Comm comm) : all_(comm) {
+  const int me = rank(comm);
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &node_);
+  MPI_Comm_split(comm, rank(node_) == 0 ? 0 : MPI_UNDEFINED, me, &leaders_);
+}
+
+NodeComms::~NodeComms() {
+  if (leaders_ != MPI_COMM_NULL) MPI_Comm_free(&leaders_);
+  MPI_Comm_free(&node_);
+}
+
 Placement locate(MPI_Comm comm) {
   Placement p;
   p.rank = rank(comm);
   p.ranks = size(comm);
   p.hosts = gather_hosts(comm);
-  MPI_Comm node = MPI_COMM_NULL;
-  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, p.rank, MPI_INFO_NULL, &node);
-  p.local_rank = rank(node);
-  p.local_size = size(node);
-  MPI_Comm_free(&node);
-  int leader = p.node_leader() ? 1 : 0;
-  MPI_Allreduce(&leader, &p.nodes, 1, MPI_INT, MPI_SUM, comm);
+  p.comms = std::make_shared<const NodeComms>(comm);
+  p.local_rank = rank(p.comms->node());
+  p.local_size = size(p.comms->node());
+  if (p.comms->leader()) p.nodes = size(p.comms->leaders());
+  MPI_Bcast(&p.nodes, 1, MPI_INT, 0, p.comms->node());
   return p;
 }
 

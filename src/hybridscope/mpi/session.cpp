@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cstdint>
+#include <thread>
 
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/core/log.hpp"
 
 namespace hybridscope::mpi {
 
@@ -94,6 +98,33 @@ std::vector<std::uint64_t> gather_values(MPI_Comm comm, const std::vector<std::u
   return all;
 }
 
+namespace {
+// A limit that one rank meets alone where the others already wait in a collective: nothing can tell
+// them but the end of the job.
+[[noreturn]] void abort_job(MPI_Comm comm, const std::string& why) {
+  log::rank_error(why);
+  MPI_Abort(comm, static_cast<int>(ExitCode::failure));
+  std::abort();
+}
+}  // namespace
+
+std::vector<char> gather_bytes(MPI_Comm comm, const std::vector<char>& bytes) {
+  if (bytes.size() > INT_MAX) abort_job(comm, "cannot gather more than 2 GiB from one rank");
+  const int count = static_cast<int>(bytes.size());
+  std::vector<int> counts(rank(comm) == 0 ? static_cast<std::size_t>(size(comm)) : 0);
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+  std::vector<int> offsets(counts.size());
+  std::uint64_t total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    if (total > INT_MAX) abort_job(comm, "cannot gather more than 2 GiB on one rank");
+    offsets[r] = static_cast<int>(total);
+    total += static_cast<std::uint64_t>(counts[r]);
+  }
+  std::vector<char> all(total);
+  MPI_Gatherv(bytes.data(), count, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, 0, comm);
+  return all;
+}
+
 std::string first_failure(MPI_Comm comm, const std::string& local_failure) {
   int first = local_failure.empty() ? INT_MAX : rank(comm);
   MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
@@ -107,6 +138,23 @@ void raise_if_any_failed(MPI_Comm comm, const std::string& local_failure, int ex
   if (message.empty()) return;
   MPI_Allreduce(MPI_IN_PLACE, &exit_code, 1, MPI_INT, MPI_MAX, comm);
   throw_error(message, exit_code);
+}
+
+void wait_idle(MPI_Request& request) {
+  using namespace std::chrono_literals;
+  auto pause = 20us;
+  for (int done = 0;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, 1ms);
+  }
+}
+
+void idle_barrier(MPI_Comm comm) {
+  MPI_Request request;
+  MPI_Ibarrier(comm, &request);
+  wait_idle(request);
 }
 
 std::string library_version() {

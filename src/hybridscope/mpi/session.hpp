@@ -50,6 +50,9 @@ std::vector<std::uint64_t> bcast_values(MPI_Comm comm, std::vector<std::uint64_t
 // Every rank's values, in rank order, on rank 0 (empty elsewhere).
 std::vector<std::uint64_t> gather_values(MPI_Comm comm, const std::vector<std::uint64_t>& values);
 
+// Every rank's bytes, one rank after the other in rank order, on rank 0 (empty elsewhere).
+std::vector<char> gather_bytes(MPI_Comm comm, const std::vector<char>& bytes);
+
 // The message of the lowest rank with a non-empty `local_failure` (prefixed with that rank when comm
 // has more than one), or "" when no rank failed. Collective.
 std::string first_failure(MPI_Comm comm, const std::string& local_failure);
@@ -61,6 +64,14 @@ std::string first_failure(MPI_Comm comm, const std::string& local_failure);
 // throws Error carrying the message of the lowest failing rank (prefixed with that rank when
 // comm has more than one rank). Collective; call it where all ranks meet.
 void raise_if_any_failed(MPI_Comm comm, const std::string& local_failure, int exit_code = 1);
+
+// Completes `request` without spinning in MPI: a rank that waits for others (a node leader writing,
+// the slowest rank finishing) polls with sleeps growing to a millisecond, so that when ranks
+// outnumber cores the waiting ones leave the CPU to those still working.
+void wait_idle(MPI_Request& request);
+
+// MPI_Barrier that waits as wait_idle does. Collective.
+void idle_barrier(MPI_Comm comm);
 
 // "MPI_Get_library_version" up to its first clause, e.g. "Open MPI v4.1.4".
 std::string library_version();

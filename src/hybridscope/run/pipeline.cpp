@@ -11,6 +11,7 @@
 #include "hybridscope/config/load.hpp"
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/log.hpp"
+#include "hybridscope/core/phases.hpp"
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/report/summary.hpp"
@@ -170,7 +171,7 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
     log::info(report::format_summary(fmt::format("input      {}", input.origin), result.facts, result.summary,
                                    result.threads, result.hosts));
   const double write_start = MPI_Wtime();
-  timeline::write(comm, output.partial, result.facts, result.summary, result.rank, result.recording);
+  timeline::write(*result.nodes, output.partial, result.facts, result.summary, result.rank, result.recording);
   timeline::publish(comm, output, request.force);
   report_timeline(comm, result, output.path, MPI_Wtime() - write_start, request.quiet);
   if (!result.failure.empty()) throw Error(result.failure);
@@ -190,25 +191,31 @@ int run_job(const RunRequest& request, int& argc, char**& argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   // Before MPI starts, so that a stop requested while it starts ends the run cleanly too.
   stop::install_handlers();
-  mpi::Session session(argc, argv, MPI_THREAD_SERIALIZED);
-  const MPI_Comm comm = MPI_COMM_WORLD;
-  log::set_rank(mpi::rank(comm));
-  timeline::OutputPlan output;
-  RunEnd end;
   int code = 0;
-  try {
-    code = run_and_record(comm, session, request, output, end);
-  } catch (const Error& e) {
-    timeline::discard(comm, output);
-    log::error(e.what());
-    code = static_cast<int>(e.code());
-    end.outcome = e.what();
+  {
+    phases::begin("mpi-init");
+    mpi::Session session(argc, argv, MPI_THREAD_SERIALIZED);
+    phases::begin("setup");
+    const MPI_Comm comm = MPI_COMM_WORLD;
+    log::set_rank(mpi::rank(comm));
+    timeline::OutputPlan output;
+    RunEnd end;
+    try {
+      code = run_and_record(comm, session, request, output, end);
+    } catch (const Error& e) {
+      timeline::discard(comm, output);
+      log::error(e.what());
+      code = static_cast<int>(e.code());
+      end.outcome = e.what();
+    }
+    if (!output.path.empty()) {
+      mark_status_ended(timeline::status_path_for(output.path), end.outcome, code, end.done);
+      // mpiexec kills every rank as soon as one exits non-zero: none leaves before the file says so.
+      MPI_Barrier(comm);
+    }
+    phases::begin("finalize");
   }
-  if (!output.path.empty()) {
-    mark_status_ended(timeline::status_path_for(output.path), end.outcome, code, end.done);
-    // mpiexec kills every rank as soon as one exits non-zero: none leaves before the file says so.
-    MPI_Barrier(comm);
-  }
+  if (phases::wanted() && log::rank() == 0) fmt::print(stderr, "phases     {}\n", phases::summary());
   return code;
 }
 

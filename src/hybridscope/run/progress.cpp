@@ -87,13 +87,11 @@ ProgressReporter::ProgressReporter(MPI_Comm comm, const mpi::Placement& placemen
                                    int provided_thread_level, const ProgressOptions& options, ProgressPlan plan)
     : rank_(placement.rank), threads_(threads), options_(options), plan_(std::move(plan)),
       hosts_(placement.hosts), nodes_(placement.nodes), local_size_(placement.local_size) {
-  MPI_Comm node = MPI_COMM_NULL;
-  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
+  const MPI_Comm node = placement.comms->node();
   enabled_ = share_node_memory(comm, node);
-  int leader = rank_;
-  if (enabled_) MPI_Bcast(&leader, 1, MPI_INT, 0, node);
-  MPI_Comm_free(&node);
   if (!enabled_) return;
+  int leader = rank_;
+  MPI_Bcast(&leader, 1, MPI_INT, 0, node);
   mine_ = node_threads_ + std::size_t(placement.local_rank) * threads;
   std::vector<int> leaders(hosts_.size());
   MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, comm);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "hybridscope/core/phases.hpp"
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/core/version.hpp"
 #include "hybridscope/exec/executor.hpp"
@@ -48,7 +49,8 @@ std::unique_ptr<sched::ChunkSource> make_source(MPI_Comm comm, const RunConfig& 
     return std::make_unique<sched::StaticSource>(plan, config.strategy, placement.rank, placement.ranks);
   return std::make_unique<sched::CounterSource>(
       plan.count(),
-      sched::make_counter(comm, config.counter, placement.nodes, provided_thread_level, plan.count()));
+      sched::make_counter(comm, placement.comms->node(), config.counter, placement.nodes, provided_thread_level,
+                          plan.count()));
 }
 
 std::unique_ptr<trace::Spool> make_spool(MPI_Comm comm, const RunOptions& options, int threads) {
@@ -141,6 +143,7 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   const auto placement = mpi::locate(comm);
   const Layout layout{placement.ranks, resolve_threads(config)};
   result.hosts = placement.hosts;
+  result.nodes = placement.comms;
   result.rank = capture_rank_facts(placement);
 
   // A resumed run hands out only the items the chain before it did not finish successfully.
@@ -153,7 +156,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   rec.spool = make_spool(comm, options, layout.threads);
   rec.logs.reserve(layout.threads);
   for (int t = 0; t < layout.threads; ++t) rec.logs.emplace_back(rec.spool.get(), t);
-  rec.clock_samples = trace::measure_clock(comm, 0, rec.clock_start);
+  const auto& nodes = *placement.comms;
+  rec.clock_samples = trace::measure_clock(nodes.leaders(), nodes.node(), placement.rank, 0, rec.clock_start);
 
   exec::RankExecution execution;
   std::string handout;
@@ -165,12 +169,19 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
     auto source = make_source(comm, config, plan, placement, options.provided_thread_level);
     handout = source->describe();
     exec::ItemDispenser dispenser(plan, *source, &items);
-    MPI_Barrier(comm);  // a common start, so that wall time is the slowest rank's
+    // A common start, so that wall time is the slowest rank's: the ranks wait for the slowest
+    // without spinning, then meet exactly.
+    mpi::idle_barrier(comm);
+    MPI_Barrier(comm);
+    phases::begin("run");
     progress.start();
     execution = exec::execute(dispenser, *workload, rec.logs, progress.threads());
     progress.stop();
   }
-  progress.finish();
+  // A rank that finished waits for the slowest without taking a core from it.
+  mpi::idle_barrier(comm);
+  progress.finish();  // after the wait: every rank is done, so rank 0 does not wait in it
+  phases::begin("sum-up");
   if (rec.spool) rec.spool->drain();
   rec.tasks = workload->take_task_attempts();
   const auto failed_here = execution.failed();
@@ -181,7 +192,7 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   rec.end_ns = execution.end_ns;
 
   // One time base: this rank's clock mapped onto rank 0's, zero at the first begin of any rank.
-  auto end_samples = trace::measure_clock(comm, 1, rec.clock_end);
+  auto end_samples = trace::measure_clock(nodes.leaders(), nodes.node(), placement.rank, 1, rec.clock_end);
   rec.clock_samples.insert(rec.clock_samples.end(), end_samples.begin(), end_samples.end());
   rec.clock = trace::ClockModel(rec.clock_start, rec.clock_end);
   std::int64_t span[2] = {-rec.clock.to_root(rec.begin_ns), rec.clock.to_root(rec.end_ns)};

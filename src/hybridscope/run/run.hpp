@@ -4,11 +4,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/metrics/pop.hpp"
+#include "hybridscope/mpi/placement.hpp"
 #include "hybridscope/run/progress.hpp"
 #include "hybridscope/timeline/records.hpp"
 #include "hybridscope/trace/recording.hpp"
@@ -45,6 +47,7 @@ struct RunResult {
   int stop_signal = 0;                        // a signal that cut the hand-out short on any rank, or 0
   std::string failure;                        // an item that failed on any rank ("rank N: ..."), or empty
   std::vector<std::uint64_t> failed_items;    // a farm's tasks that finally failed, sorted (rank 0 only)
+  std::shared_ptr<const mpi::NodeComms> nodes;  // the run's ranks by node, which write the timeline
   timeline::RankFacts rank;                   // this rank's rows
   trace::Recording recording;                 // this rank's intervals and clock
 };

@@ -156,20 +156,11 @@ struct NodeBatchCounter::Batch {
 static_assert(sizeof(std::atomic<int>) + 3 * sizeof(std::uint64_t) + 8 <= kSegmentBytes);
 static_assert(std::atomic<int>::is_always_lock_free, "a process-shared lock needs a lock-free atomic");
 
-NodeBatchCounter::NodeBatchCounter(MPI_Comm comm, std::uint64_t chunks, int nodes,
+NodeBatchCounter::NodeBatchCounter(MPI_Comm comm, MPI_Comm node, std::uint64_t chunks, int nodes,
                                    std::unique_ptr<ChunkCounter> global)
-    : chunks_(chunks), nodes_(std::max(nodes, 1)), global_(std::move(global)),
-      name_(fmt::format("{}, in batches per node", global_->name())) {
-  root_ = mpi::rank(comm) == 0;
-  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, mpi::rank(comm), MPI_INFO_NULL, &node_);
-  segment_ = std::make_unique<NodeSegment>(node_);
-  batch_ = static_cast<Batch*>(segment_->data());
-}
-
-NodeBatchCounter::~NodeBatchCounter() {
-  segment_.reset();
-  MPI_Comm_free(&node_);
-}
+    : segment_(node), batch_(static_cast<Batch*>(segment_.data())), chunks_(chunks), nodes_(std::max(nodes, 1)),
+      global_(std::move(global)), name_(fmt::format("{}, in batches per node", global_->name())),
+      root_(mpi::rank(comm) == 0) {}
 
 std::uint64_t NodeBatchCounter::fetch_add(std::uint64_t delta) {
   // The global counter starts rank 0's progress or server thread with rank 0's first fetch, which a
@@ -280,7 +271,7 @@ std::unique_ptr<ChunkCounter> make_global_counter(MPI_Comm comm) {
 }
 }  // namespace
 
-std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int nodes,
+std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, MPI_Comm node, CounterMode mode, int nodes,
                                            int provided_thread_level, std::uint64_t chunks) {
   if (mode == CounterMode::automatic) mode = nodes == 1 ? CounterMode::shared : CounterMode::rma;
   if (mode == CounterMode::shared) {
@@ -295,7 +286,7 @@ std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int 
                             mpi::thread_level_name(provided_thread_level)));
   auto global = make_global_counter(comm);
   if (nodes == 1) return global;
-  return std::make_unique<NodeBatchCounter>(comm, chunks, nodes, std::move(global));
+  return std::make_unique<NodeBatchCounter>(comm, node, chunks, nodes, std::move(global));
 }
 
 }  // namespace hybridscope::sched

@@ -72,20 +72,20 @@ private:
   std::atomic<std::uint64_t>* value_ = nullptr;
 };
 
-// Collective over comm; `global` is a counter over all of comm, `chunks` the count handed out and
-// `nodes` the number of nodes.
+// Collective over comm; `node` holds the ranks of comm on this node (mpi::NodeComms::node()),
+// `global` is a counter over all of comm, `chunks` the count handed out and `nodes` the number of
+// nodes.
 class NodeBatchCounter final : public ChunkCounter {
 public:
-  NodeBatchCounter(MPI_Comm comm, std::uint64_t chunks, int nodes, std::unique_ptr<ChunkCounter> global);
-  ~NodeBatchCounter() override;
+  NodeBatchCounter(MPI_Comm comm, MPI_Comm node, std::uint64_t chunks, int nodes,
+                   std::unique_ptr<ChunkCounter> global);
   std::uint64_t fetch_add(std::uint64_t delta) override;
   std::string_view name() const override { return name_; }
   bool in_mpi() const override { return true; }
 
 private:
   struct Batch;  // in the node's segment
-  MPI_Comm node_ = MPI_COMM_NULL;
-  std::unique_ptr<NodeSegment> segment_;
+  NodeSegment segment_;
   Batch* batch_ = nullptr;
   std::uint64_t chunks_;
   int nodes_;
@@ -150,10 +150,11 @@ private:
   std::thread server_;
 };
 
-// Picks the counter for a layout; collective over comm. `nodes` is the number of nodes in comm,
-// `chunks` the number of chunks to hand out. Throws Error (on every rank alike) when the chosen mode
+// Picks the counter for a layout; collective over comm. `node` holds the ranks of comm on this node
+// (mpi::NodeComms::node()), `nodes` is the number of nodes in comm, `chunks` the number of chunks
+// to hand out. Throws Error (on every rank alike) when the chosen mode
 // cannot work here.
-std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, CounterMode mode, int nodes,
+std::unique_ptr<ChunkCounter> make_counter(MPI_Comm comm, MPI_Comm node, CounterMode mode, int nodes,
                                            int provided_thread_level, std::uint64_t chunks);
 
 }  // namespace hybridscope::sched

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hybridscope/analysis/compare.hpp"
+#include "hybridscope/analysis/html.hpp"
 #include "hybridscope/analysis/plot.hpp"
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/config/load.hpp"
@@ -32,7 +33,7 @@ std::string in_folder(const Setup& setup, const std::string& file) {
 std::string timeline_of(const Setup& setup, const Configuration& c) { return in_folder(setup, c.name + ".h5"); }
 std::string log_of(const Setup& setup, const Configuration& c) { return in_folder(setup, c.name + ".log"); }
 
-constexpr const char* kSummaryFiles[] = {"summary.txt", "summary.json", "compare.svg"};
+constexpr const char* kSummaryFiles[] = {"summary.txt", "summary.json", "compare.svg", "index.html"};
 constexpr double kBusyLoadPerCpu = 0.25;  // a load average above this per CPU means other work was running
 
 // The line of a launcher log that says what went wrong: hybridscope's "error:" line, else the first
@@ -148,6 +149,23 @@ std::string summary_json(const Setup& setup, const std::vector<Trial>& trials, c
   return out.dump(2) + "\n";
 }
 
+// The folder's index.html: the conclusions, the charts, the tables and each run's files (its report
+// and plot only where a study wrote them).
+analysis::IndexPage index_page(const std::vector<Trial>& trials, const Summary& summary, const std::string& charts,
+                               bool plots) {
+  analysis::IndexPage page{summary.title, summary.conclusions, charts, {}, {}};
+  for (const auto& same_work : by_workload(reports_of(trials)))
+    page.table += fmt::format("{}\n{}\n", same_work.front().facts.workload_description, analysis::compare_table(same_work));
+  for (const auto& t : trials) {
+    analysis::IndexRun run{t.config.name, fmt::format("{} ({}): {}", describe(t.config.layout), t.config.series, progress(t)), {}};
+    if (plots && t.report) run.links = {{"report", t.config.name + ".html"}, {"plot", t.config.name + ".svg"}};
+    if (t.report) run.links.push_back({"timeline", t.config.name + ".h5"});
+    run.links.push_back({"log", t.config.name + ".log"});
+    page.runs.push_back(std::move(run));
+  }
+  return page;
+}
+
 }  // namespace
 
 Setup make_setup(const std::string& launcher, const std::string& folder) {
@@ -194,8 +212,8 @@ std::vector<std::string> run_program(const std::string& exe, const Configuration
 void prepare_folder(const Setup& setup, const std::vector<Configuration>& configurations, bool plots) {
   std::vector<std::string> files(std::begin(kSummaryFiles), std::end(kSummaryFiles));
   for (const auto& c : configurations)
-    for (const char* extension : {".h5", ".log", ".svg"})
-      if (plots || extension != std::string(".svg")) files.push_back(c.name + extension);
+    for (const char* extension : {".h5", ".log", ".svg", ".html"})
+      if (plots || extension == std::string(".h5") || extension == std::string(".log")) files.push_back(c.name + extension);
   for (const auto& file : files)
     if (fs::exists(in_folder(setup, file)))
       throw InputError(fmt::format("output folder '{}': '{}' exists (accepted: a new folder, or one "
@@ -228,11 +246,15 @@ void write_results(const Setup& setup, const std::vector<Trial>& trials, const S
   write_new_file(in_folder(setup, "summary.txt"), text);
   write_new_file(in_folder(setup, "summary.json"), summary_json(setup, trials, summary));
   const auto reports = reports_of(trials);
-  if (!reports.empty()) write_new_file(in_folder(setup, "compare.svg"), analysis::compare_svg(reports));
+  const auto charts = reports.empty() ? std::string() : analysis::compare_svg(reports);
+  if (!reports.empty()) write_new_file(in_folder(setup, "compare.svg"), charts);
   for (const auto& t : trials)
-    if (plots && t.report)
-      write_new_file(in_folder(setup, t.config.name + ".svg"),
-                     analysis::plot_svg(timeline::load(timeline_of(setup, t.config), timeline::Load::intervals), {}));
+    if (plots && t.report) {
+      const auto loaded = timeline::load(timeline_of(setup, t.config), timeline::Load::intervals_with_items);
+      write_new_file(in_folder(setup, t.config.name + ".svg"), analysis::plot_svg(loaded, {}));
+      write_new_file(in_folder(setup, t.config.name + ".html"), analysis::report_html(loaded, analysis::analyse(loaded)));
+    }
+  write_new_file(in_folder(setup, "index.html"), analysis::index_html(index_page(trials, summary, charts, plots)));
   fmt::print("\n{}\nresults    {}\n", text, setup.folder);
 }
 

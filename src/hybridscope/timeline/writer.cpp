@@ -4,14 +4,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
-#include <thread>
+#include <concepts>
 #include <cstdlib>
+#include <thread>
 
 #include "hybridscope/core/error.hpp"
 #include "hybridscope/core/log.hpp"
+#include "hybridscope/core/phases.hpp"
 #include "hybridscope/h5/parallel.hpp"
+#include "hybridscope/mpi/pack.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/timeline/format.hpp"
 
@@ -19,8 +21,11 @@ namespace hybridscope::timeline {
 
 namespace {
 
-// Rows of intervals each rank writes per collective call: bounds the memory of the conversion.
+// Rows of intervals a node leader writes per collective call: bounds the memory of the conversion.
 constexpr std::uint64_t kBatchRows = std::uint64_t{1} << 20;
+// Intervals per message from a rank to its node leader.
+constexpr std::size_t kMessageRows = std::size_t{1} << 15;
+constexpr int kIntervalTag = 7302;
 
 template <typename T>
 constexpr Type type_of() {
@@ -90,7 +95,7 @@ void write_root_attributes(h5::ParallelFile& file, const RunFacts& f, const RunS
 }
 
 void write_input(h5::ParallelFile& file, const InputRecord& in) {
-  const bool root = mpi::rank(file.comm()) == 0;
+  const bool root = mpi::rank(file.comm()) == 0;  // the first leader is rank 0
   h5::Table table(file, "input", root ? 1 : 0);
   const auto one = [&](const std::string& s) { return root ? std::vector{s} : std::vector<std::string>{}; };
   put(table, input::origin, one(in.origin));
@@ -98,26 +103,6 @@ void write_input(h5::ParallelFile& file, const InputRecord& in) {
   put(table, input::resolved, one(in.resolved));
 }
 
-void write_ranks(h5::ParallelFile& file, const RankRow& r) {
-  h5::Table table(file, "ranks", 1);
-  const auto one = [](auto value) { return std::vector{value}; };
-  put(table, ranks::rank, one(std::int32_t{r.rank}));
-  put(table, ranks::host, one(r.host));
-  put(table, ranks::pid, one(r.pid));
-  put(table, ranks::local_rank, one(std::int32_t{r.local_rank}));
-  put(table, ranks::allowed_cpus, one(r.allowed_cpus));
-  put(table, ranks::begin_ns, one(r.begin_ns));
-  put(table, ranks::end_ns, one(r.end_ns));
-  put(table, ranks::items, one(r.items));
-  put(table, ranks::checksum, one(r.checksum));
-  put(table, ranks::intervals, one(r.intervals));
-  put(table, ranks::dropped_intervals, one(r.dropped_intervals));
-  put(table, ranks::max_rss_kib, one(r.max_rss_kib));
-  put(table, ranks::clock_offset_start_ns, one(r.clock_offset_start_ns));
-  put(table, ranks::clock_offset_end_ns, one(r.clock_offset_end_ns));
-  put(table, ranks::clock_round_trip_start_ns, one(r.clock_round_trip_start_ns));
-  put(table, ranks::clock_round_trip_end_ns, one(r.clock_round_trip_end_ns));
-}
 
 // One vector per column, from a member of each row.
 template <typename Row, typename Get>
@@ -128,8 +113,131 @@ auto column_of(const std::vector<Row>& rows, Get get) {
   return out;
 }
 
-void write_threads(h5::ParallelFile& file, const std::vector<ThreadRow>& rows) {
-  h5::Table table(file, "threads", rows.size());
+// Every field of a row, in the order a rank's message to its node leader holds them.
+template <typename R, typename F>
+  requires std::same_as<std::remove_const_t<R>, RankRow>
+void fields(R& r, F&& f) {
+  f(r.rank), f(r.host), f(r.pid), f(r.local_rank), f(r.allowed_cpus), f(r.begin_ns), f(r.end_ns), f(r.items);
+  f(r.checksum), f(r.intervals), f(r.dropped_intervals), f(r.max_rss_kib), f(r.clock_offset_start_ns);
+  f(r.clock_offset_end_ns), f(r.clock_round_trip_start_ns), f(r.clock_round_trip_end_ns);
+}
+
+template <typename R, typename F>
+  requires std::same_as<std::remove_const_t<R>, ThreadRow>
+void fields(R& r, F&& f) {
+  f(r.times), f(r.os_thread_id), f(r.allowed_cpus), f(r.openmp_place), f(r.intervals), f(r.dropped_intervals);
+}
+
+// The per-rank tables, each row of which one rank owns; their rows are in rank order.
+enum PerRank : std::size_t { kRanks, kThreads, kIntervals, kTasks, kSucceeded, kPerRankTables };
+
+// What a rank hands its node leader: its rows of the per-rank tables but the intervals (which
+// follow in messages of their own), and where in each table they go.
+struct Share {
+  RankRow rank;
+  std::vector<ThreadRow> threads;
+  std::vector<trace::TaskAttempt> tasks;  // times already in the run's time
+  std::vector<ItemRange> succeeded;
+  std::uint64_t first[kPerRankTables] = {};  // this rank's first row in each table
+  std::uint64_t count[kPerRankTables] = {};
+
+};
+
+// The thread rows hold strings: their number travels first, then each row field by field.
+void pack(mpi::Packer& p, const Share& s) {
+  fields(s.rank, p);
+  p(std::uint64_t{s.threads.size()});
+  for (const auto& t : s.threads) fields(t, p);
+  p(s.tasks), p(s.succeeded), p(s.first), p(s.count);
+}
+
+Share unpack(mpi::Unpacker& u) {
+  Share s;
+  fields(s.rank, u);
+  std::uint64_t threads = 0;
+  u(threads);
+  s.threads.resize(threads);
+  for (auto& t : s.threads) fields(t, u);
+  u(s.tasks), u(s.succeeded), u(s.first), u(s.count);
+  return s;
+}
+
+// This rank's share; collective over all ranks (the place of its rows among every rank's).
+Share make_share(MPI_Comm comm, const RankFacts& facts, const trace::Recording& r) {
+  Share s{facts.rank, facts.threads, r.tasks, facts.succeeded};
+  for (auto& t : s.tasks) t.begin_ns = r.run_time(t.begin_ns), t.end_ns = r.run_time(t.end_ns);
+  s.count[kRanks] = 1;
+  s.count[kThreads] = s.threads.size();
+  s.count[kIntervals] = r.recorded();
+  s.count[kTasks] = s.tasks.size();
+  s.count[kSucceeded] = s.succeeded.size();
+  MPI_Exscan(s.count, s.first, kPerRankTables, MPI_UINT64_T, MPI_SUM, comm);
+  if (mpi::rank(comm) == 0) std::fill(std::begin(s.first), std::end(s.first), 0);
+  return s;
+}
+
+// A node's shares, in rank order, on its leader; with every rank's totals.
+struct NodeShares {
+  std::vector<Share> ranks;
+  std::uint64_t total[kPerRankTables] = {};
+
+  // Where the node's rows of table `t` go: a span per rank, those that touch merged.
+  std::vector<h5::RowSpan> spans(PerRank t) const {
+    std::vector<h5::RowSpan> out;
+    for (const auto& s : ranks) {
+      if (s.count[t] == 0) continue;
+      if (!out.empty() && out.back().first + out.back().count == s.first[t]) out.back().count += s.count[t];
+      else out.push_back({s.first[t], s.count[t]});
+    }
+    return out;
+  }
+  template <typename Row>
+  std::vector<Row> rows(std::vector<Row> Share::*member) const {
+    std::vector<Row> out;
+    for (const auto& s : ranks) out.insert(out.end(), (s.*member).begin(), (s.*member).end());
+    return out;
+  }
+};
+
+NodeShares gather_shares(const mpi::NodeComms& nodes, const Share& mine) {
+  mpi::Packer packer;
+  pack(packer, mine);
+  const auto bytes = mpi::gather_bytes(nodes.node(), packer.bytes());
+  NodeShares node;
+  std::uint64_t last[kPerRankTables];  // the last rank's first + count is every table's total
+  for (std::size_t t = 0; t < kPerRankTables; ++t) last[t] = mine.first[t] + mine.count[t];
+  MPI_Allreduce(last, node.total, kPerRankTables, MPI_UINT64_T, MPI_MAX, nodes.all());
+  if (!nodes.leader()) return node;
+  mpi::Unpacker unpacker(bytes.data(), bytes.data() + bytes.size());
+  while (!unpacker.done()) node.ranks.push_back(unpack(unpacker));
+  return node;
+}
+
+void write_ranks(h5::ParallelFile& file, const NodeShares& node) {
+  h5::Table table(file, "ranks", node.total[kRanks], node.spans(kRanks));
+  std::vector<RankRow> rows;
+  for (const auto& s : node.ranks) rows.push_back(s.rank);
+  put(table, ranks::rank, column_of(rows, [](auto& r) { return std::int32_t{r.rank}; }));
+  put(table, ranks::host, column_of(rows, [](auto& r) { return r.host; }));
+  put(table, ranks::pid, column_of(rows, [](auto& r) { return r.pid; }));
+  put(table, ranks::local_rank, column_of(rows, [](auto& r) { return std::int32_t{r.local_rank}; }));
+  put(table, ranks::allowed_cpus, column_of(rows, [](auto& r) { return r.allowed_cpus; }));
+  put(table, ranks::begin_ns, column_of(rows, [](auto& r) { return r.begin_ns; }));
+  put(table, ranks::end_ns, column_of(rows, [](auto& r) { return r.end_ns; }));
+  put(table, ranks::items, column_of(rows, [](auto& r) { return r.items; }));
+  put(table, ranks::checksum, column_of(rows, [](auto& r) { return r.checksum; }));
+  put(table, ranks::intervals, column_of(rows, [](auto& r) { return r.intervals; }));
+  put(table, ranks::dropped_intervals, column_of(rows, [](auto& r) { return r.dropped_intervals; }));
+  put(table, ranks::max_rss_kib, column_of(rows, [](auto& r) { return r.max_rss_kib; }));
+  put(table, ranks::clock_offset_start_ns, column_of(rows, [](auto& r) { return r.clock_offset_start_ns; }));
+  put(table, ranks::clock_offset_end_ns, column_of(rows, [](auto& r) { return r.clock_offset_end_ns; }));
+  put(table, ranks::clock_round_trip_start_ns, column_of(rows, [](auto& r) { return r.clock_round_trip_start_ns; }));
+  put(table, ranks::clock_round_trip_end_ns, column_of(rows, [](auto& r) { return r.clock_round_trip_end_ns; }));
+}
+
+void write_threads(h5::ParallelFile& file, const NodeShares& node) {
+  h5::Table table(file, "threads", node.total[kThreads], node.spans(kThreads));
+  const auto rows = node.rows(&Share::threads);
   put(table, threads::rank, column_of(rows, [](auto& r) { return std::int32_t{r.times.rank}; }));
   put(table, threads::thread, column_of(rows, [](auto& r) { return std::int32_t{r.times.thread}; }));
   put(table, threads::os_thread_id, column_of(rows, [](auto& r) { return r.os_thread_id; }));
@@ -142,6 +250,39 @@ void write_threads(h5::ParallelFile& file, const std::vector<ThreadRow>& rows) {
   put(table, threads::measured_item_ns, column_of(rows, [](auto& r) { return r.times.measured_item_ns; }));
   for (std::size_t k = 0; k < trace::kActivityCount; ++k)
     put(table, threads::kind_ns[k], column_of(rows, [k](auto& r) { return r.times.ns[k]; }));
+}
+
+void write_tasks(h5::ParallelFile& file, const NodeShares& node) {
+  h5::Table table(file, "tasks", node.total[kTasks], node.spans(kTasks));
+  const auto rows = node.rows(&Share::tasks);
+  put(table, tasks::item, column_of(rows, [](auto& t) { return static_cast<std::int64_t>(t.item); }));
+  put(table, tasks::rank, column_of(rows, [](auto& t) { return t.rank; }));
+  put(table, tasks::thread, column_of(rows, [](auto& t) { return t.thread; }));
+  put(table, tasks::attempt, column_of(rows, [](auto& t) { return t.attempt; }));
+  put(table, tasks::pid, column_of(rows, [](auto& t) { return t.pid; }));
+  put(table, tasks::exit_code, column_of(rows, [](auto& t) { return t.exit_code; }));
+  put(table, tasks::signal, column_of(rows, [](auto& t) { return t.signal; }));
+  put(table, tasks::begin_ns, column_of(rows, [](auto& t) { return t.begin_ns; }));
+  put(table, tasks::end_ns, column_of(rows, [](auto& t) { return t.end_ns; }));
+  put(table, tasks::user_ns, column_of(rows, [](auto& t) { return t.user_ns; }));
+  put(table, tasks::system_ns, column_of(rows, [](auto& t) { return t.system_ns; }));
+  put(table, tasks::max_rss_kib, column_of(rows, [](auto& t) { return t.max_rss_kib; }));
+  put(table, tasks::abandoned, column_of(rows, [](auto& t) { return std::uint8_t{t.abandoned}; }));
+}
+
+void write_ranges(h5::Table& table, const Field& first, const Field& count, const std::vector<ItemRange>& rows) {
+  put(table, first, column_of(rows, [](auto& r) { return r.begin; }));
+  put(table, count, column_of(rows, [](auto& r) { return r.size(); }));
+}
+
+void write_succeeded(h5::ParallelFile& file, const NodeShares& node) {
+  h5::Table table(file, std::string(succeeded::first.table), node.total[kSucceeded], node.spans(kSucceeded));
+  write_ranges(table, succeeded::first, succeeded::count, node.rows(&Share::succeeded));
+}
+
+void write_carried(h5::ParallelFile& file, const std::vector<ItemRange>& rows) {
+  h5::Table table(file, std::string(carried::first.table), rows.size());
+  write_ranges(table, carried::first, carried::count, rows);
 }
 
 void write_hosts(h5::ParallelFile& file, const std::optional<HostRow>& host) {
@@ -171,32 +312,45 @@ void write_environment(h5::ParallelFile& file, const std::vector<std::pair<std::
   put(table, environment::value, column_of(variables, [](auto& v) { return v.second; }));
 }
 
-void write_tasks(h5::ParallelFile& file, const trace::Recording& r) {
-  const auto& rows = r.tasks;
-  h5::Table table(file, "tasks", rows.size());
-  put(table, tasks::item, column_of(rows, [](auto& t) { return static_cast<std::int64_t>(t.item); }));
-  put(table, tasks::rank, column_of(rows, [](auto& t) { return t.rank; }));
-  put(table, tasks::thread, column_of(rows, [](auto& t) { return t.thread; }));
-  put(table, tasks::attempt, column_of(rows, [](auto& t) { return t.attempt; }));
-  put(table, tasks::pid, column_of(rows, [](auto& t) { return t.pid; }));
-  put(table, tasks::exit_code, column_of(rows, [](auto& t) { return t.exit_code; }));
-  put(table, tasks::signal, column_of(rows, [](auto& t) { return t.signal; }));
-  put(table, tasks::begin_ns, column_of(rows, [&](auto& t) { return r.run_time(t.begin_ns); }));
-  put(table, tasks::end_ns, column_of(rows, [&](auto& t) { return r.run_time(t.end_ns); }));
-  put(table, tasks::user_ns, column_of(rows, [](auto& t) { return t.user_ns; }));
-  put(table, tasks::system_ns, column_of(rows, [](auto& t) { return t.system_ns; }));
-  put(table, tasks::max_rss_kib, column_of(rows, [](auto& t) { return t.max_rss_kib; }));
-  put(table, tasks::abandoned, column_of(rows, [](auto& t) { return std::uint8_t{t.abandoned}; }));
-}
-
-void write_ranges(h5::ParallelFile& file, const Field& first, const Field& count, const std::vector<ItemRange>& rows) {
-  h5::Table table(file, std::string(first.table), rows.size());
-  put(table, first, column_of(rows, [](auto& r) { return r.begin; }));
-  put(table, count, column_of(rows, [](auto& r) { return r.size(); }));
-}
-
 std::int64_t or_minus_one(std::uint64_t value) {
   return value == trace::kNone ? -1 : static_cast<std::int64_t>(value);
+}
+
+// An interval as it travels to the node leader: its times already in the run's time.
+struct IntervalRow {
+  trace::Interval interval;
+  std::uint32_t rank;
+  std::uint16_t thread;
+};
+
+// This rank's intervals in the run's time, `kMessageRows` at a time.
+template <typename Visit>
+void each_block(int rank, const trace::Recording& r, Visit&& visit) {
+  std::vector<IntervalRow> block;
+  block.reserve(std::min<std::uint64_t>(r.recorded(), kMessageRows));
+  for (std::size_t t = 0; t < r.logs.size(); ++t)
+    r.logs[t].for_each([&](const trace::Interval* p, std::size_t n) {
+      for (std::size_t i = 0; i < n; ++i) {
+        trace::Interval in = p[i];
+        in.begin_ns = r.run_time(in.begin_ns), in.end_ns = r.run_time(in.end_ns);
+        block.push_back({in, static_cast<std::uint32_t>(rank), static_cast<std::uint16_t>(t)});
+        if (block.size() == kMessageRows) visit(block), block.clear();
+      }
+    });
+  if (!block.empty()) visit(block);
+}
+
+// Sends this rank's intervals to its node leader, one message in flight while the next is filled.
+void send_intervals(MPI_Comm node, int rank, const trace::Recording& r) {
+  std::vector<IntervalRow> in_flight;
+  MPI_Request request = MPI_REQUEST_NULL;
+  each_block(rank, r, [&](std::vector<IntervalRow>& block) {
+    if (request != MPI_REQUEST_NULL) mpi::wait_idle(request);
+    in_flight.swap(block);
+    MPI_Isend(in_flight.data(), static_cast<int>(in_flight.size() * sizeof(IntervalRow)), MPI_BYTE, 0, kIntervalTag,
+              node, &request);
+  });
+  if (request != MPI_REQUEST_NULL) mpi::wait_idle(request);
 }
 
 // Columns of the interval table, filled a batch at a time.
@@ -211,15 +365,28 @@ struct IntervalColumns {
     chunk.reserve(rows), item.reserve(rows), cpu_ns.reserve(rows), begin.reserve(rows), end.reserve(rows);
   }
   std::size_t size() const { return rank.size(); }
+  void push(const IntervalRow& row) {
+    const auto& in = row.interval;
+    rank.push_back(row.rank);
+    thread.push_back(row.thread);
+    kind.push_back(static_cast<std::uint8_t>(in.kind));
+    cpu.push_back(static_cast<std::int16_t>(in.cpu));
+    chunk.push_back(or_minus_one(in.chunk));
+    item.push_back(or_minus_one(in.item));
+    cpu_ns.push_back(in.cpu_ns);
+    begin.push_back(in.begin_ns);
+    end.push_back(in.end_ns);
+  }
   void clear() {
     rank.clear(), thread.clear(), kind.clear(), cpu.clear();
     chunk.clear(), item.clear(), cpu_ns.clear(), begin.clear(), end.clear();
   }
 };
 
-void write_intervals(h5::ParallelFile& file, int rank, const trace::Recording& r) {
-  const std::uint64_t local = r.recorded();
-  h5::Table table(file, "intervals", local);
+// The node's intervals, rank after rank: the leader's own, then those its ranks send.
+void write_intervals(h5::ParallelFile& file, MPI_Comm node_comm, const NodeShares& node, int rank,
+                     const trace::Recording& r) {
+  h5::Table table(file, "intervals", node.total[kIntervals], node.spans(kIntervals));
   if (intervals::kind.type != Type::kind) throw Error("timeline writer: 'intervals/kind' is not the kind enum");
   h5::Column columns[] = {
       add<std::uint32_t>(table, intervals::rank),
@@ -233,6 +400,8 @@ void write_intervals(h5::ParallelFile& file, int rank, const trace::Recording& r
       add<std::int64_t>(table, intervals::begin_ns),
       add<std::int64_t>(table, intervals::end_ns)};
 
+  std::uint64_t local = 0;
+  for (const auto& s : node.ranks) local += s.count[kIntervals];
   std::uint64_t batches = (local + kBatchRows - 1) / kBatchRows;
   MPI_Allreduce(MPI_IN_PLACE, &batches, 1, MPI_UINT64_T, MPI_MAX, file.comm());
   IntervalColumns c(std::min(local, kBatchRows));
@@ -246,29 +415,38 @@ void write_intervals(h5::ParallelFile& file, int rank, const trace::Recording& r
     ++done_batches;
     c.clear();
   };
-  for (std::size_t t = 0; t < r.logs.size(); ++t)
-    r.logs[t].for_each([&](const trace::Interval* p, std::size_t n) {
-      for (std::size_t i = 0; i < n; ++i) {
-        c.rank.push_back(static_cast<std::uint32_t>(rank));
-        c.thread.push_back(static_cast<std::uint16_t>(t));
-        c.kind.push_back(static_cast<std::uint8_t>(p[i].kind));
-        c.cpu.push_back(static_cast<std::int16_t>(p[i].cpu));
-        c.chunk.push_back(or_minus_one(p[i].chunk));
-        c.item.push_back(or_minus_one(p[i].item));
-        c.cpu_ns.push_back(p[i].cpu_ns);
-        c.begin.push_back(r.run_time(p[i].begin_ns));
-        c.end.push_back(r.run_time(p[i].end_ns));
-        if (c.size() == kBatchRows) flush();
-      }
-    });
+  const auto take = [&](const IntervalRow* rows, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      c.push(rows[i]);
+      if (c.size() == kBatchRows) flush();
+    }
+  };
+  std::vector<IntervalRow> message(kMessageRows);
+  for (int local_rank = 0; local_rank < int(node.ranks.size()); ++local_rank) {
+    if (local_rank == 0) {
+      each_block(rank, r, [&](const std::vector<IntervalRow>& block) { take(block.data(), block.size()); });
+      continue;
+    }
+    for (std::uint64_t left = node.ranks[std::size_t(local_rank)].count[kIntervals]; left > 0;) {
+      MPI_Status status;
+      MPI_Recv(message.data(), static_cast<int>(message.size() * sizeof(IntervalRow)), MPI_BYTE, local_rank,
+               kIntervalTag, node_comm, &status);
+      int bytes = 0;
+      MPI_Get_count(&status, MPI_BYTE, &bytes);
+      const std::uint64_t n = std::uint64_t(bytes) / sizeof(IntervalRow);
+      if (n == 0 || n > left) throw Error(fmt::format("rank {} sent {} intervals, {} expected", local_rank, n, left));
+      take(message.data(), n);
+      left -= n;
+    }
+  }
   while (done_batches < batches) flush();  // the last partial batch, then empty ones
   for (auto& column : columns) column.close("close an interval column");
 }
 
-// A write or close failed on this rank with the file open. The other ranks may have succeeded and
-// be waiting inside HDF5's next collective call (seen with ROMIO on a full disk), where neither an
-// agreement nor a collective close can reach them: this rank removes the partial file, says why,
-// and ends the whole job.
+// A write or close failed on a node leader with the file open. The other leaders may have
+// succeeded and be waiting inside HDF5's next collective call (seen with ROMIO on a full disk),
+// where neither an agreement nor a collective close can reach them: this leader removes the partial
+// file, says why, and ends the whole job.
 [[noreturn]] void abandon(MPI_Comm comm, const std::string& path, h5::ParallelFile& file, const std::string& why) {
   file.release();
   ::unlink(path.c_str());
@@ -277,46 +455,80 @@ void write_intervals(h5::ParallelFile& file, int rank, const trace::Recording& r
   std::abort();
 }
 
-// Test hook: HYBRIDSCOPE_TEST_HOLD_WRITE=SECONDS keeps every rank inside the write, with the partial
-// file created, for that long, so that the fault tests can land a kill there.
+// Test hook: HYBRIDSCOPE_TEST_HOLD_WRITE=SECONDS keeps the node leaders inside the write, with the
+// partial file created, for that long, so that the fault tests can land a kill there.
 void hold_for_tests() {
   if (const char* seconds = std::getenv("HYBRIDSCOPE_TEST_HOLD_WRITE"))
     std::this_thread::sleep_for(std::chrono::duration<double>(std::atof(seconds)));
 }
 
-}  // namespace
-
-void write(MPI_Comm comm, const std::string& path, const RunFacts& facts, const RunSummary& summary,
-           const RankFacts& rank, const trace::Recording& recording) {
-  // Only the file's creation can fail here without ending the job, and on every rank alike.
-  h5::ParallelFile file(path, comm);
-  hold_for_tests();
-  try {
-    write_input(file, facts.input);
-    write_ranks(file, rank.rank);
-    write_threads(file, rank.threads);
-    write_hosts(file, rank.host);
-    write_clock(file, recording.clock_samples);
-    write_environment(file, rank.environment);
-    write_intervals(file, rank.rank.rank, recording);
-    write_tasks(file, recording);
-    write_ranges(file, succeeded::first, succeeded::count, rank.succeeded);
-    const bool root = rank.rank.rank == 0;
-    write_ranges(file, carried::first, carried::count, root ? facts.carried : std::vector<ItemRange>{});
-    // Last, so that a file cut short in the write (a rank killed) has no `complete` to claim.
-    write_root_attributes(file, facts, summary);
-    file.flush_to_storage();
-    file.close(fmt::format("close '{}'", path));
-  } catch (const std::exception& e) {
-    abandon(comm, path, file, e.what());
+// Runs `body` on the node leaders, collectively over them, and ends with every rank knowing
+// whether it failed (then every rank throws the leaders' error); the other ranks of a node wait
+// for their leader without spinning.
+template <typename Body>
+void on_leaders(const mpi::NodeComms& nodes, Body&& body) {
+  std::string failure;
+  int code = static_cast<int>(ExitCode::ok);
+  if (nodes.leader()) {
+    try {
+      mpi::on_every_rank(nodes.leaders(), body);
+    } catch (const Error& e) {
+      failure = e.what();
+      code = static_cast<int>(e.code());
+    }
   }
-  verify(comm, path);
+  mpi::idle_barrier(nodes.node());
+  MPI_Bcast(&code, 1, MPI_INT, 0, nodes.node());
+  if (code != static_cast<int>(ExitCode::ok)) mpi::throw_error(mpi::bcast_string(nodes.node(), failure, 0), code);
 }
 
-void verify(MPI_Comm comm, const std::string& path) {
-  mpi::on_every_rank(comm, [&] {
+// A node leader's part of the file: the tables of its node, and what is written once.
+void write_node(h5::ParallelFile& file, const mpi::NodeComms& nodes, const NodeShares& node, const RunFacts& facts,
+                const RunSummary& summary, const RankFacts& rank, const trace::Recording& recording) {
+  const bool root = rank.rank.rank == 0;
+  write_input(file, facts.input);
+  write_ranks(file, node);
+  write_threads(file, node);
+  write_hosts(file, rank.host);
+  write_clock(file, recording.clock_samples);
+  write_environment(file, rank.environment);
+  write_intervals(file, nodes.node(), node, rank.rank.rank, recording);
+  write_tasks(file, node);
+  write_succeeded(file, node);
+  write_carried(file, root ? facts.carried : std::vector<ItemRange>{});
+  // Last, so that a file cut short in the write (a rank killed) has no `complete` to claim.
+  write_root_attributes(file, facts, summary);
+  file.flush_to_storage();
+}
+
+}  // namespace
+
+void write(const mpi::NodeComms& nodes, const std::string& path, const RunFacts& facts, const RunSummary& summary,
+           const RankFacts& rank, const trace::Recording& recording) {
+  phases::begin("write");
+  const auto node = gather_shares(nodes, make_share(nodes.all(), rank, recording));
+  std::optional<h5::ParallelFile> file;
+  // Only the file's creation can fail here without ending the job, and on every leader alike.
+  on_leaders(nodes, [&] { file.emplace(path, nodes.leaders()); });
+  if (nodes.leader()) {
+    hold_for_tests();
     try {
-      h5::verify_readable(path, mpi::rank(comm), mpi::size(comm));
+      write_node(*file, nodes, node, facts, summary, rank, recording);
+      file->close(fmt::format("close '{}'", path));
+    } catch (const std::exception& e) {
+      abandon(nodes.all(), path, *file, e.what());
+    }
+  } else {
+    send_intervals(nodes.node(), rank.rank.rank, recording);
+  }
+  phases::begin("read-back");
+  verify(nodes, path);
+}
+
+void verify(const mpi::NodeComms& nodes, const std::string& path) {
+  on_leaders(nodes, [&] {
+    try {
+      h5::verify_readable(path, mpi::rank(nodes.leaders()), mpi::size(nodes.leaders()));
     } catch (const std::exception& e) {
       throw Error(fmt::format("the timeline did not survive writing (disk full or quota exceeded?): {}", e.what()));
     }

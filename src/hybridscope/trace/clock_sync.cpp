@@ -12,20 +12,23 @@ constexpr int kRoundTrips = 16;
 constexpr int kTag = 7301;
 }  // namespace
 
-std::vector<ClockSample> measure_clock(MPI_Comm comm, int phase, ClockEstimate& estimate) {
-  int rank = 0, size = 1;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+namespace {
+
+// Leader `me` of `leaders` against leader 0, which serves one leader at a time so that no round
+// trip queues behind another.
+std::vector<ClockSample> ping_first_leader(MPI_Comm leaders, int rank, int phase, ClockEstimate& estimate) {
+  int me = 0, size = 1;
+  MPI_Comm_rank(leaders, &me);
+  MPI_Comm_size(leaders, &size);
   std::vector<ClockSample> samples;
   estimate = {};
-  // Rank 0 serves one rank at a time, so no round trip queues behind another.
-  if (rank == 0) {
+  if (me == 0) {
     for (int peer = 1; peer < size; ++peer)
       for (int i = 0; i < kRoundTrips; ++i) {
         char ping = 0;
-        MPI_Recv(&ping, 1, MPI_CHAR, peer, kTag, comm, MPI_STATUS_IGNORE);
+        MPI_Recv(&ping, 1, MPI_CHAR, peer, kTag, leaders, MPI_STATUS_IGNORE);
         const std::int64_t now = now_ns();
-        MPI_Send(&now, 1, MPI_INT64_T, peer, kTag, comm);
+        MPI_Send(&now, 1, MPI_INT64_T, peer, kTag, leaders);
       }
     estimate.local_ns = now_ns();
     return samples;
@@ -34,8 +37,8 @@ std::vector<ClockSample> measure_clock(MPI_Comm comm, int phase, ClockEstimate& 
   for (int i = 0; i < kRoundTrips; ++i) {
     ClockSample s{rank, phase, now_ns(), 0, 0};
     const char ping = 0;
-    MPI_Send(&ping, 1, MPI_CHAR, 0, kTag, comm);
-    MPI_Recv(&s.root_ns, 1, MPI_INT64_T, 0, kTag, comm, MPI_STATUS_IGNORE);
+    MPI_Send(&ping, 1, MPI_CHAR, 0, kTag, leaders);
+    MPI_Recv(&s.root_ns, 1, MPI_INT64_T, 0, kTag, leaders, MPI_STATUS_IGNORE);
     s.local_recv_ns = now_ns();
     samples.push_back(s);
     const std::int64_t trip = s.local_recv_ns - s.local_send_ns;
@@ -46,6 +49,18 @@ std::vector<ClockSample> measure_clock(MPI_Comm comm, int phase, ClockEstimate& 
       estimate.offset_ns = s.root_ns - estimate.local_ns;
     }
   }
+  return samples;
+}
+
+}  // namespace
+
+std::vector<ClockSample> measure_clock(MPI_Comm leaders, MPI_Comm node, int rank, int phase,
+                                       ClockEstimate& estimate) {
+  std::vector<ClockSample> samples;
+  if (leaders != MPI_COMM_NULL) samples = ping_first_leader(leaders, rank, phase, estimate);
+  std::int64_t shared[3] = {estimate.local_ns, estimate.offset_ns, estimate.round_trip_ns};
+  MPI_Bcast(shared, 3, MPI_INT64_T, 0, node);
+  estimate = {shared[0], shared[1], shared[2]};
   return samples;
 }
 

@@ -42,13 +42,13 @@ bool write_all(int fd, const void* data, std::size_t bytes, std::uint64_t offset
 Spool::Spool(std::size_t memory_bytes, int threads, const std::string& dir)
     : fd_(open_scratch_file(dir)), offsets_(threads), lost_per_thread_(threads, 0) {
   const std::size_t count = std::max<std::size_t>(2 * threads, memory_bytes / sizeof(Block));
-  storage_.reserve(count);
+  // One allocation, not zeroed: the pages are only touched when a thread first fills a block, so
+  // a rank that records little costs little (64 ranks zeroing 64 MiB each took seconds to start).
+  storage_.reset(new Block[count]);
+  blocks_ = count;
   free_.reserve(count);
   pending_.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    storage_.push_back(std::make_unique<Block>());
-    free_.push_back(storage_.back().get());
-  }
+  for (std::size_t i = 0; i < count; ++i) free_.push_back(&storage_[i]);
   writer_ = std::thread([this] { write_blocks(); });
 }
 

@@ -47,7 +47,7 @@ public:
   std::uint64_t lost() const { return lost_; }
   std::uint64_t lost(int thread) const { return lost_per_thread_[thread]; }
   const std::string& failure() const { return failure_; }
-  std::size_t blocks() const { return storage_.size(); }
+  std::size_t blocks() const { return blocks_; }
 
 private:
   void write_blocks();
@@ -57,7 +57,8 @@ private:
     Block* block;
   };
 
-  std::vector<std::unique_ptr<Block>> storage_;
+  std::unique_ptr<Block[]> storage_;
+  std::size_t blocks_ = 0;
   int fd_ = -1;
   std::mutex mutex_;
   std::condition_variable wake_writer_, idle_;
