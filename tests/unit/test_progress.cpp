@@ -166,6 +166,15 @@ TEST(Watch, ViewHasABarPerRankAndTheState) {
   EXPECT_NE(view.find("37/120 items"), std::string::npos) << view;
 }
 
+TEST(Watch, UtilisationOfTheRecentPastFromTheHistory) {
+  auto s = two_ranks();
+  s.history = {{10, 5, 0.0}, {20, 10, 0.5}, {30, 20, 1.0}};
+  const auto view = analysis::render_watch(s, {"running", 0}, "x");
+  EXPECT_NE(view.find("busy       last 0:30: | +@| now 100%"), std::string::npos) << view;
+  EXPECT_EQ(analysis::render_watch(two_ranks(), {"running", 0}, "x").find("busy       last"), std::string::npos)
+      << "no history yet, no line";
+}
+
 TEST(Watch, ABarPerNodeWhenThereAreManyRanks) {
   auto s = two_ranks();
   s.ranks = 40;
