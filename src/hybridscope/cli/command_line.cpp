@@ -35,7 +35,7 @@ CLI::Validator progress_interval() {
           return fmt::format("value {} not accepted: 0 (no progress lines) or seconds in [0.1, 86400]", text);
         return {};
       },
-      "SECONDS");
+      "0 or in [0.1 - 86400]");
 }
 
 void add_run(CLI::App& app, RunRequest& a) {
