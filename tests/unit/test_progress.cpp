@@ -89,7 +89,8 @@ TEST(StatusFile, RoundTripsThroughJson) {
 }
 
 TEST(StatusFile, RefusesWhatIsNotOneWithTheFileNamed) {
-  for (const std::string text : {"{", "[]", R"({"format": "other"})", R"({"format": "hybridscope-status", "version": 99})",
+  for (const std::string text : {"{", "[]", R"({"format": "other"})",
+                                 R"({"format": "hybridscope-status", "version": 99})",
                                  R"({"format": "hybridscope-status", "version": 1})"}) {
     try {
       timeline::parse_status(text, "job.h5.status.json");

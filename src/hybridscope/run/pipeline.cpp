@@ -45,7 +45,7 @@ void report_timeline(MPI_Comm comm, const RunResult& result, const std::string& 
   const auto bytes = std::filesystem::file_size(path, ignored);
   if (!quiet)
     log::info(fmt::format("timeline   {} ({} intervals, {:.1f} MB, written in {:.2f} s)", path, counts[0],
-                        double(bytes) * 1e-6, write_seconds));
+                          double(bytes) * 1e-6, write_seconds));
   const auto& spool = result.recording.spool;
   if (spool && !spool->failure().empty())
     log::rank_warning(fmt::format("{} activity intervals were lost: {} (set TMPDIR to a directory with room)",
@@ -169,7 +169,7 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
   // The numbers first: they are not lost if the timeline cannot be written.
   if (!request.quiet)
     log::info(report::format_summary(fmt::format("input      {}", input.origin), result.facts, result.summary,
-                                   result.threads, result.hosts));
+                                     result.threads, result.hosts));
   const double write_start = MPI_Wtime();
   timeline::write(*result.nodes, output.partial, result.facts, result.summary, result.rank, result.recording);
   timeline::publish(comm, output, request.force);

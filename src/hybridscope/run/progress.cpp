@@ -124,9 +124,13 @@ bool ProgressReporter::share_node_memory(MPI_Comm comm, MPI_Comm node) {
   return ok;
 }
 
+std::vector<ProgressReporter::Node>::iterator ProgressReporter::node_led_by(int leader) {
+  return std::find_if(known_.begin(), known_.end(), [&](const Node& n) { return n.leader == leader; });
+}
+
 void ProgressReporter::learn_nodes(const std::vector<int>& leaders, bool across_nodes) {
   for (int r = 0; r < int(leaders.size()); ++r) {
-    auto at = std::find_if(known_.begin(), known_.end(), [&](const Node& n) { return n.leader == leaders[r]; });
+    auto at = node_led_by(leaders[r]);
     if (at == known_.end()) at = known_.insert(known_.end(), Node{leaders[r], {}, {}, {}});
     at->ranks.push_back(r);
   }
@@ -221,7 +225,7 @@ void ProgressReporter::receive_from_leaders(bool until_done) {
     if (until_done) MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &status);
     else MPI_Iprobe(MPI_ANY_SOURCE, kDataTag, comm_, &waiting, &status);
     if (!waiting) return;
-    auto node = std::find_if(known_.begin(), known_.end(), [&](const Node& n) { return n.leader == status.MPI_SOURCE; });
+    auto node = node_led_by(status.MPI_SOURCE);
     std::vector<std::uint64_t> ignored(2 * local_size_);
     auto& into = node != known_.end() ? node->sums : ignored;
     MPI_Recv(into.data(), int(into.size()), MPI_UINT64_T, status.MPI_SOURCE, status.MPI_TAG, comm_, MPI_STATUS_IGNORE);
@@ -240,15 +244,26 @@ timeline::Status ProgressReporter::snapshot() {
   s.nodes = nodes_;
   for (const auto& n : known_) s.hosts.push_back(hosts_[n.ranks.front()]);
   s.planned = plan_.planned;
+  s.elapsed_s = elapsed_s();
+  s.heartbeat_unix = unix_now();
+  s.interval_s = std::chrono::duration<double>(kStatusEvery).count();
+  const auto busy_ns = fill_ranks(s);
+  record_history(s, busy_ns);
+  s.history = history_;
+  return s;
+}
+
+double ProgressReporter::elapsed_s() {
   // Frozen at stop(): the time after it is not the items'.
   auto until = Clock::now();
   {
     std::lock_guard lock(mutex_);
     if (stopped_) until = *stopped_;
   }
-  s.elapsed_s = std::chrono::duration<double>(until - started_).count();
-  s.heartbeat_unix = unix_now();
-  s.interval_s = std::chrono::duration<double>(kStatusEvery).count();
+  return std::chrono::duration<double>(until - started_).count();
+}
+
+std::int64_t ProgressReporter::fill_ranks(timeline::Status& s) {
   s.rank_status.resize(hosts_.size());
   std::int64_t busy_total = 0;
   for (auto& n : known_) {
@@ -268,15 +283,16 @@ timeline::Status ProgressReporter::snapshot() {
       busy_total += busy;
     }
   }
+  return busy_total;
+}
+
+void ProgressReporter::record_history(const timeline::Status& s, std::int64_t busy_ns) {
   const double last = history_.empty() ? 0 : history_.back().elapsed_s;
-  if (s.elapsed_s - last >= kHistoryEverySeconds) {
-    const double workers = double(threads_) * double(hosts_.size());
-    history_.push_back({s.elapsed_s, s.done, double(busy_total - history_busy_ns_) * 1e-9 / (workers * (s.elapsed_s - last))});
-    history_busy_ns_ = busy_total;
-    if (history_.size() > kHistoryLength) history_.erase(history_.begin());
-  }
-  s.history = history_;
-  return s;
+  if (s.elapsed_s - last < kHistoryEverySeconds) return;
+  const double worker_seconds = double(threads_) * double(hosts_.size()) * (s.elapsed_s - last);
+  history_.push_back({s.elapsed_s, s.done, double(busy_ns - history_busy_ns_) * 1e-9 / worker_seconds});
+  history_busy_ns_ = busy_ns;
+  if (history_.size() > kHistoryLength) history_.erase(history_.begin());
 }
 
 void ProgressReporter::finish() {

@@ -86,7 +86,11 @@ private:
   void report_on_root();
   void send_from_leader();
   void receive_from_leaders(bool blocking_until_done);
+  std::vector<Node>::iterator node_led_by(int leader);
   timeline::Status snapshot();
+  double elapsed_s();
+  std::int64_t fill_ranks(timeline::Status& status);  // returns the busy time of all threads
+  void record_history(const timeline::Status& status, std::int64_t busy_ns);
   void show(const timeline::Status& status, bool final);
 
   MPI_Comm comm_ = MPI_COMM_NULL;  // private duplicate, only when ranks span several nodes

@@ -120,7 +120,8 @@ std::vector<std::uint64_t> gather_failed_items(MPI_Comm comm, const std::vector<
 
 // What rank 0's progress reporter knows before the items run.
 ProgressPlan progress_plan(const RunConfig& config, const sched::ChunkPlan& plan, int ranks) {
-  ProgressPlan p{plan.items(), {}, std::string(to_string(config.strategy)), std::string(to_string(config.workload.kind))};
+  ProgressPlan p{plan.items(), {}, std::string(to_string(config.strategy)),
+                 std::string(to_string(config.workload.kind))};
   if (config.strategy == Strategy::static_block || config.strategy == Strategy::static_cyclic)
     for (int r = 0; r < ranks; ++r) p.rank_planned.push_back(sched::static_items(plan, config.strategy, r, ranks));
   return p;
