@@ -12,6 +12,9 @@
 #                works over TCP)
 #   default-osc  dynamic and guided, counters auto and rma, default MPI settings: Open MPI picks the
 #                rdma one-sided component, which cannot work over TCP; the counter must fall back
+#   binding      (2 nodes) one run whose rankfile binds both ranks of hs-node1 to core 0 and those of
+#                hs-node2 to cores 0 and 1: `hybridscope report` must say that the ranks on hs-node1,
+#                and only there, were bound badly
 # Needs root (the nodes are namespaces); fails, not skips, without it.
 set -u
 exe=$(realpath "$1") multinode=$(realpath "$2") check_timeline=$(realpath "$3") nodes=$4 part=$5
@@ -31,6 +34,7 @@ case $part in
   static) strategies=(static-block static-cyclic) mca=() ;;
   osc-pt2pt) strategies=(dynamic guided) mca=(--mca osc pt2pt) ;;
   default-osc) strategies=(dynamic guided) mca=() ;;
+  binding) strategies=() mca=() ;;
   *) echo "FAIL: unknown part '$part'"; exit 1 ;;
 esac
 
@@ -46,48 +50,17 @@ if [ -z "$reference" ]; then
 fi
 echo "reference checksum $reference (singleton)"
 
-# Every case that ran: check_timeline.py, then /hosts and the clocks, in one Python process (each
-# start of Python with h5py and pandas costs most of a second). Arguments: NODES RANKS THREADS
-# CHECK_TIMELINE, then FILE NAME pairs. /hosts must name hs-node1..N; every rank's clock offset to
-# rank 0 must be the difference of the nodes' CLOCK_MONOTONIC offsets that multinode.sh gives (node K:
-# K*3600+K*7 s ahead of the host), within half the fastest round trip (the measured error) + 50 us.
+# Every case that ran: check_timeline.py, then /hosts and the clocks (tests/python/fake_nodes.py), in
+# one Python process (each start of Python with h5py and pandas costs most of a second). Arguments:
+# NODES RANKS THREADS CHECK_TIMELINE, then FILE NAME pairs.
 check_timelines() {
   /usr/bin/python3 - "$@" <<'PY'
-import contextlib, io, re, runpy, sys
-import h5py
+import contextlib, io, os, runpy, sys
 
 nodes, ranks, threads, checker = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 cases = list(zip(sys.argv[5::2], sys.argv[6::2]))
-want = [f"hs-node{k}" for k in range(1, nodes + 1)]
-offset_s = lambda host: int(re.fullmatch(r"hs-node(\d+)", host).group(1)) * 3607
-
-
-def check_nodes(path):
-    with h5py.File(path, "r") as f:
-        hosts = [h.decode() for h in f["hosts/host"][()]]
-        if sorted(hosts) != want:
-            return f"/hosts/host is {hosts}, expected {want}"
-        if int(f.attrs["nodes"]) != nodes:
-            return f"attribute nodes is {f.attrs['nodes']}, expected {nodes}"
-        r = f["ranks"]
-        rank_hosts = [h.decode() for h in r["host"][()]]
-        if set(rank_hosts) != set(want):
-            return f"/ranks/host is {rank_hosts}, expected ranks on each of {want}"
-        rank_list = list(r["rank"][()])
-        root = rank_hosts[rank_list.index(0)]
-        worst = 0
-        for i, rank in enumerate(rank_list):
-            true_ns = (offset_s(root) - offset_s(rank_hosts[i])) * 10**9
-            for when in ("start", "end"):
-                measured = int(r[f"clock_offset_{when}_ns"][i])
-                bound = int(r[f"clock_round_trip_{when}_ns"][i]) / 2 + 50_000
-                error = abs(measured - true_ns)
-                worst = max(worst, error)
-                if error > bound:
-                    return (f"rank {rank} on {rank_hosts[i]}: clock offset at the {when} {measured} ns, "
-                            f"true {true_ns} ns: off by {error} ns, more than {bound:.0f} ns")
-    print(f"  {path}: hosts {hosts}, clock offsets within {worst / 1000:.1f} us of the true ones")
-    return None
+sys.path.insert(0, os.path.dirname(checker))
+from fake_nodes import check_nodes  # noqa: E402
 
 
 failures = 0
@@ -103,7 +76,7 @@ for path, name in cases:
     except Exception as e:  # noqa: BLE001 - a crash of the checker is a failure of this case
         out.write(f"{type(e).__name__}: {e}")
         status = 1
-    problem = f"check_timeline: {out.getvalue().strip()}" if status else check_nodes(path)
+    problem = f"check_timeline: {out.getvalue().strip()}" if status else check_nodes(path, nodes)
     if problem:
         print(f"FAIL: {name}: timeline: {problem}")
         failures += 1
@@ -136,6 +109,24 @@ for strategy in "${strategies[@]}"; do
     fi
   done
 done
+
+if [ "$part" = binding ]; then
+  # One thread per rank, so that a rank bound to one core is not also bound too tightly for its threads.
+  printf 'rank 0=hs-node1 slot=0\nrank 1=hs-node1 slot=0\nrank 2=hs-node2 slot=0\nrank 3=hs-node2 slot=1\n' >"$work/rankfile"
+  OMP_NUM_THREADS=1 timeout $((60 * time_factor)) bash "$multinode" --nodes 2 --slots 2 -np 4 \
+    --rankfile "$work/rankfile" "$exe" run "${input[@]}" -o "$work/binding.h5" >"$work/binding.out" 2>&1
+  status=$?
+  got=$(checksum_of "$work/binding.out")
+  "$exe" report "$work/binding.h5" >"$work/binding.report" 2>&1
+  bad=$(grep -c "^warning: the ranks on node hs-node1 were bound badly: ranks 0 and 1 share CPU 0 (2 threads on 1 CPU), so" "$work/binding.report")
+  others=$(grep -c "were bound badly" "$work/binding.report")
+  if [ $status -eq 0 ] && [ "$got" = "$reference" ] && [ "$bad" -eq 1 ] && [ "$others" -eq 1 ]; then
+    pass "rankfile binding both ranks of hs-node1 to core 0: the report names hs-node1 alone"
+  else
+    fail "binding by rankfile: exit $status, checksum '$got' (singleton $reference), report: $(grep warning "$work/binding.report")"
+    grep -v 'plm:rsh: Warning: setpgid' "$work/binding.out" | head -n 20 | sed 's/^/    /'
+  fi
+fi
 
 if [ ${#checked[@]} -gt 0 ]; then
   check_timelines "$nodes" "$np" "$threads" "$check_timeline" "${checked[@]}"

@@ -6,6 +6,10 @@
 # template with a plug-in deck and with a Python deck gives their singleton runs' checksums.
 # The task-farm template under a 1-minute time limit: a chain of >= 3 jobs that resubmit themselves
 # with --resume, after which every task has run successfully exactly once.
+# Across nodes: the cluster also has the fake nodes hs-node1..3 (partition multi, each its own host
+# name, monotonic clock and /dev/shm: scripts/slurm-cluster.sh); the hybrid template on 2 of them and
+# processes-only on 3 must give one timeline with every node in /hosts, true clock offsets, a report
+# row per node and the singleton's checksum.
 # Usage: test_slurm.sh SOURCE_DIR BUILD_DIR        (as root, or with passwordless sudo)
 set -u
 source_dir=$(cd "$1" && pwd)
@@ -28,7 +32,7 @@ trap cleanup EXIT
 status=0
 fail() { echo "FAIL: $*"; status=1; }
 
-bash "$source_dir/scripts/slurm-cluster.sh" start "$state/cluster" || exit 1
+bash "$source_dir/scripts/slurm-cluster.sh" start "$state/cluster" --nodes 3 || exit 1
 export SLURM_CONF=$state/cluster/slurm.conf
 prefix=$state/prefix
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null || { echo "FAIL: cmake --install"; exit 1; }
@@ -119,6 +123,24 @@ for deck in plugin python; do
   kernel_reference[$deck]=$(checksum_of "$state/reference-$deck.h5")
 done
 
+# Across nodes, submitted before the single-node jobs (they take only CPUs of partition multi), in the
+# forms the templates' headers give: the hybrid template on 2 nodes (1 rank of 2 threads on each;
+# dynamic, whose counter falls back to messages since one-sided MPI cannot work over TCP) and
+# processes-only on 3 (2 ranks on each; guided). Between these nodes MPI goes over loopback, which Open
+# MPI leaves out unless told; idle ranks yield their core (as in scripts/multinode.sh). submit passes
+# the environment on to the job.
+across() {
+  OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_mpi_yield_when_idle=1 submit --partition=multi "$@"
+}
+across_hybrid=$(across --nodes=2 "$templates/hybrid.sbatch" "$input" "${args[@]}")
+across_processes=$(across --nodes=3 --ntasks-per-node=2 --ntasks=6 "$templates/processes-only.sbatch" "$input" \
+  "${args[@]}" --set strategy=guided)
+# And a task farm on 2 nodes (2 workers on each) whose commands say which node ran them.
+farm_nodes_items=12
+install -d -o "$user" -m 755 "$jobs/farm-nodes"
+printf 'items = %s\nchunk = 1\nstrategy = "dynamic"\n[workload]\nkind = "command"\ncommand = "%s"\n' \
+  "$farm_nodes_items" 'hostname > farm-nodes/{item}' >"$jobs/farm-nodes.toml"
+across_farm=$(across --nodes=2 --ntasks-per-node=2 --ntasks=4 "$templates/task-farm.sbatch" farm-nodes.toml)
 threads=$(submit "$templates/threads-only.sbatch" "$input" "${args[@]}")
 processes=$(submit "$templates/processes-only.sbatch" "$input" "${args[@]}")
 hybrid=$(submit "$templates/hybrid.sbatch" "$input" "${args[@]}")
@@ -144,7 +166,8 @@ hybridscope --version
 echo HYBRIDSCOPE_ROOT=\$HYBRIDSCOPE_ROOT
 SCRIPT
 module_job=$(submit --output=module-%j.out "$jobs/module.sbatch")
-[ -n "$farm_job" ] && [ -n "$threads" ] && [ -n "$processes" ] && [ -n "$hybrid" ] && [ -n "$compare" ] && [ -n "$limited" ] \
+[ -n "$across_hybrid" ] && [ -n "$across_processes" ] && [ -n "$across_farm" ] \
+  && [ -n "$farm_job" ] && [ -n "$threads" ] && [ -n "$processes" ] && [ -n "$hybrid" ] && [ -n "$compare" ] && [ -n "$limited" ] \
   && [ -n "$module_job" ] && [ -n "$advise" ] && [ -n "$plugin_job" ] && [ -n "$python_job" ] || { echo "FAIL: sbatch refused a template"; exit 1; }
 
 for job in "threads $threads 1 4" "processes $processes 4 1" "hybrid $hybrid 2 2"; do
@@ -153,6 +176,43 @@ for job in "threads $threads 1 4" "processes $processes 4 1" "hybrid $hybrid 2 2
   [ "$end" = COMPLETED ] || { fail "$name job $id ended $end: $(cat "$jobs"/*-"$id".out 2>/dev/null)"; continue; }
   check_run "$name" "$jobs/hybridscope-$name-$id.h5" "$ranks" "$nthreads" && echo "ok: $name template ($ranks x $nthreads)"
 done
+
+# Each job across nodes: the summary says "on N nodes", the timeline passes check_run, names every node
+# in /hosts with the clock offsets the nodes really have (tests/python/fake_nodes.py), and the report
+# has a row per node.
+for job in "hybrid $across_hybrid 2 2 2" "processes $across_processes 3 6 1"; do
+  read -r name id nodes ranks nthreads <<<"$job"
+  end=$(wait_for "$id")
+  out=$jobs/hybridscope-$name-$id.out file=$jobs/hybridscope-$name-$id.h5
+  [ "$end" = COMPLETED ] || { fail "$name job $id on $nodes nodes ended $end: $(cat "$out" 2>/dev/null)"; continue; }
+  # Each node has ranks / nodes of them (the summary's "on 3 nodes: hs-node1 (2 ranks), hs-node2 (2 ranks), ...").
+  per_node="$((ranks / nodes)) rank$([ $((ranks / nodes)) -eq 1 ] || echo s)"
+  spread=$(for ((k = 1; k <= nodes; ++k)); do echo "hs-node$k ($per_node)"; done | paste -sd, | sed 's/,/, /g')
+  grep -q "^layout .* on $nodes nodes: $spread\$" "$out" || { fail "$name: not '$nodes nodes: $spread' in $(cat "$out")"; continue; }
+  check_run "$name on $nodes nodes" "$file" "$ranks" "$nthreads" || continue
+  "$prefix/bin/hybridscope" report --json "$file" >"$state/report-$id.json" 2>&1 \
+    || { fail "$name on $nodes nodes: hybridscope report --json: $(cat "$state/report-$id.json")"; continue; }
+  /usr/bin/python3 "$source_dir/tests/python/fake_nodes.py" "$nodes" "$file" "$state/report-$id.json" \
+    && echo "ok: $name template across $nodes nodes ($ranks x $nthreads, $(sed -n 's/^layout .* on //p' "$out"))" \
+    || fail "$name on $nodes nodes: the nodes in the timeline"
+done
+
+# The farm across nodes: every task ran once, on one of the 2 nodes, each node ran some; its timeline
+# names both nodes (with their clocks), the report counts every task as run, none failed.
+end=$(wait_for "$across_farm")
+out=$jobs/hybridscope-farm-$across_farm.out file=$jobs/hybridscope-farm-$across_farm.h5
+ran_on=$(cat "$jobs"/farm-nodes/* 2>/dev/null | sort | uniq -c | awk '{print $2 " " $1}' | paste -sd, | sed 's/,/, /g')
+if [ "$end" != COMPLETED ] || ! grep -q "^task-farm: done" "$out"; then
+  fail "task farm across nodes: job $across_farm ended $end: $(cat "$out" 2>/dev/null)"
+elif [ "$(ls "$jobs/farm-nodes" | wc -l)" -ne $farm_nodes_items ] || [ "$(cat "$jobs"/farm-nodes/* | sort -u | xargs)" != "hs-node1 hs-node2" ]; then
+  fail "task farm across nodes: $(ls "$jobs/farm-nodes" | wc -l) of $farm_nodes_items tasks ran, on: ${ran_on:-none}"
+elif "$prefix/bin/hybridscope" report --json "$file" >"$state/report-farm-nodes.json" 2>&1 \
+     && "$prefix/bin/hybridscope" report "$file" 2>/dev/null | grep -q "^tasks  *$farm_nodes_items ran to an exit, 0 failed" \
+     && /usr/bin/python3 "$source_dir/tests/python/fake_nodes.py" 2 "$file" "$state/report-farm-nodes.json"; then
+  echo "ok: task-farm template across 2 nodes ($farm_nodes_items of $farm_nodes_items tasks; ran on: $ran_on)"
+else
+  fail "task farm across nodes: the timeline or its report: $(cat "$state/report-farm-nodes.json" | head -c 600)"
+fi
 
 for job in "plugin $plugin_job" "python $python_job"; do
   read -r deck id <<<"$job"

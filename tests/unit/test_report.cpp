@@ -289,8 +289,8 @@ TEST(Analyse, BindingTighterThanTheThreadsIsWarnedAbout) {
   const Report r = analyse(t);
   ASSERT_EQ(r.warnings.size(), 1u) << all_warnings(r);
   EXPECT_EQ(r.warnings[0],
-            "rank 1's 2 threads may only run on 1 CPU: the launcher bound the rank too tightly (mpirun binds each "
-            "rank to one core by default: use --bind-to none or --map-by slot:PE=2)");
+            "rank 1's 2 threads may only run on 1 CPU of node-b: the launcher bound the rank too tightly (mpirun "
+            "binds each rank to one core by default: use --bind-to none or --map-by slot:PE=2)");
   EXPECT_TRUE(contains(to_text(r), "\nwarning: rank 1's 2 threads may only run on 1 CPU")) << to_text(r);
 }
 
@@ -307,6 +307,72 @@ TEST(Analyse, BindingCountsTheCpusOfTheWholeRank) {
   ASSERT_EQ(warnings_with(r, "may only run on").size(), 1u) << all_warnings(r);
   EXPECT_TRUE(contains(r.warnings.back(), "rank 1's 3 threads may only run on 2 CPUs")) << r.warnings.back();
   EXPECT_TRUE(contains(r.warnings.back(), "--map-by slot:PE=3")) << r.warnings.back();
+}
+
+// Four ranks of two threads, two per node of 8 hardware threads, each thread pinned to one CPU. On
+// node-a ranks 0 and 1 both have CPUs 0 and 1 (every node's launcher bound its ranks as if alone there,
+// or a bad rankfile): they take turns on them. On node-b ranks 2 and 3 have CPUs 0-1 and 2-3 of their own.
+timeline::Timeline two_ranks_per_node(const std::string& rank1_cpus) {
+  auto t = clean_timeline();
+  t.facts.layout = {4, 2};
+  t.threads.clear();
+  const std::vector<std::pair<std::string, std::string>> cpus = {{"0", "1"}, {rank1_cpus, rank1_cpus}, {"0", "1"}, {"2", "3"}};
+  for (int rank = 0; rank < 4; ++rank) {
+    t.threads.push_back(thread_row(rank, 0, 10, {{Activity::work, 6}, {Activity::idle, 4}}, cpus[rank].first));
+    t.threads.push_back(thread_row(rank, 1, 10, {{Activity::work, 6}, {Activity::idle, 4}}, cpus[rank].second));
+  }
+  t.ranks.resize(4);
+  for (int rank = 0; rank < 4; ++rank) {
+    t.ranks[rank].rank = rank;
+    t.ranks[rank].host = rank < 2 ? "node-a" : "node-b";
+  }
+  t.hosts = {{"node-a", 2, 1, 4, 8, 1}, {"node-b", 2, 1, 4, 8, 1}};
+  return t;
+}
+
+TEST(Analyse, ANodeWhoseRanksShareTheirBoundCpusIsNamed) {
+  const Report r = analyse(two_ranks_per_node("0-1"));
+  ASSERT_EQ(r.warnings.size(), 1u) << all_warnings(r);
+  EXPECT_EQ(r.warnings[0],
+            "the ranks on node node-a were bound badly: ranks 0 and 1 share CPUs 0-1 (4 threads on 2 CPUs), so they "
+            "took turns there "
+            "(not so on the other node); bind each rank to cores of its own (srun --cpu-bind=cores, mpirun "
+            "--map-by slot:PE=2) or not at all (--bind-to none)");
+  // One CPU in common is enough when it leaves fewer CPUs than threads; CPUs of their own are fine.
+  const auto one = warnings_with(analyse(two_ranks_per_node("1-2")), "bound badly");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_TRUE(contains(one[0], "ranks 0 and 1 share CPU 1 (4 threads on 3 CPUs), so")) << one[0];
+  EXPECT_TRUE(analyse(two_ranks_per_node("4-5")).warnings.empty()) << all_warnings(analyse(two_ranks_per_node("4-5")));
+}
+
+TEST(Analyse, UnboundRanksAndRoomyCpusetsDoNotCountAsSharing) {
+  // Ranks 0 and 1 may both run on all 8 hardware threads of node-a: not bound, sharing by design.
+  auto t = two_ranks_per_node("0-7");
+  t.threads[0].allowed_cpus = t.threads[1].allowed_cpus = "0-7";
+  EXPECT_TRUE(analyse(t).warnings.empty()) << all_warnings(analyse(t));
+  // Both ranks in one cpuset of 4 CPUs (a job's cgroup), threads not pinned: room for all 4 threads.
+  t = two_ranks_per_node("0-3");
+  t.threads[0].allowed_cpus = t.threads[1].allowed_cpus = "0-3";
+  EXPECT_TRUE(analyse(t).warnings.empty()) << all_warnings(analyse(t));
+  // A cpuset of 3 CPUs for their 4 threads is not.
+  t.threads[0].allowed_cpus = t.threads[1].allowed_cpus = t.threads[2].allowed_cpus = t.threads[3].allowed_cpus = "0-2";
+  ASSERT_EQ(warnings_with(analyse(t), "bound badly").size(), 1u) << all_warnings(analyse(t));
+  // On a host whose size is unknown (0) nothing is said.
+  t = two_ranks_per_node("0-1");
+  t.hosts[0].pus = 0;
+  EXPECT_TRUE(analyse(t).warnings.empty()) << all_warnings(analyse(t));
+}
+
+TEST(Analyse, EveryNodeWithSharingRanksIsNamedOnce) {
+  // Both nodes bound all their ranks to CPUs 0-1, as every node's mpirun daemon binding alone would.
+  auto t = two_ranks_per_node("0-1");
+  t.threads[4].allowed_cpus = t.threads[6].allowed_cpus = "0";
+  t.threads[5].allowed_cpus = t.threads[7].allowed_cpus = "1";
+  const auto w = warnings_with(analyse(t), "bound badly");
+  ASSERT_EQ(w.size(), 2u) << all_warnings(analyse(t));
+  EXPECT_TRUE(w[0].starts_with("the ranks on node node-a were bound badly: ranks 0 and 1 share CPUs 0-1 (4 threads "
+                               "on 2 CPUs), so they took turns there; bind")) << w[0];
+  EXPECT_TRUE(w[1].starts_with("the ranks on node node-b were bound badly: ranks 2 and 3 share CPUs 0-1")) << w[1];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -164,7 +166,51 @@ void warn_clock_drift(const timeline::Timeline& t, Report& r) {
   }
 }
 
-void warn_binding_and_oversubscription(const timeline::Timeline& t, Report& r) {
+// Two ranks of one node bound to overlapping CPUs, with fewer CPUs between them than their threads,
+// take turns on those CPUs: a launcher that binds each node's ranks as if they were alone there, a bad
+// rankfile, every rank pinning its threads to the same first cores. Ranks that may run on every CPU of
+// their host are unbound (more workers than cores is its own warning), and ranks that share a cpuset
+// with room for all their threads (a job's cgroup) lose nothing. One warning per such node, naming it.
+void warn_overlapping_binding(const timeline::Timeline& t, const std::map<int, std::set<int>>& rank_cpus,
+                              const std::function<std::string(int)>& host, Report& r) {
+  std::map<std::string, int> pus_of;
+  for (const auto& h : t.hosts) pus_of[h.host] = h.pus;
+  const auto bound = [&](int rank, const std::set<int>& cpus) {
+    const auto pus = pus_of.find(host(rank));
+    return pus != pus_of.end() && pus->second > 0 && int(cpus.size()) < pus->second;
+  };
+  const int threads = 2 * t.facts.layout.threads;  // of a pair of ranks
+  std::map<std::string, std::vector<std::string>> shared;  // host -> "ranks A and B share CPU(s) L (...)"
+  for (auto a = rank_cpus.begin(); a != rank_cpus.end(); ++a)
+    for (auto b = std::next(a); b != rank_cpus.end(); ++b) {
+      if (host(a->first) != host(b->first) || !bound(a->first, a->second) || !bound(b->first, b->second)) continue;
+      std::vector<int> both, either;
+      std::set_intersection(a->second.begin(), a->second.end(), b->second.begin(), b->second.end(),
+                            std::back_inserter(both));
+      std::set_union(a->second.begin(), a->second.end(), b->second.begin(), b->second.end(),
+                     std::back_inserter(either));
+      if (!both.empty() && int(either.size()) < threads)
+        shared[host(a->first)].push_back(fmt::format("ranks {} and {} share CPU{} {} ({} threads on {} CPU{})", a->first,
+                                                     b->first, both.size() == 1 ? "" : "s",
+                                                     topo::format_cpu_list(both), threads, either.size(),
+                                                     either.size() == 1 ? "" : "s"));
+    }
+  constexpr std::size_t kPairsShown = 3;
+  const std::size_t others = t.hosts.size() > shared.size() ? t.hosts.size() - shared.size() : 0;
+  for (const auto& [node, pairs] : shared) {
+    std::string list;
+    for (std::size_t i = 0; i < std::min(kPairsShown, pairs.size()); ++i) list += (i ? ", " : "") + pairs[i];
+    if (pairs.size() > kPairsShown) list += fmt::format(" and {} more pairs", pairs.size() - kPairsShown);
+    r.warnings.push_back(fmt::format(
+        "the ranks on node {} were bound badly: {}, so they took turns there{}; bind each rank to cores of its "
+        "own (srun --cpu-bind=cores, mpirun --map-by slot:PE={}) or not at all (--bind-to none)", node, list,
+        others == 0 ? "" : others == 1 ? " (not so on the other node)" : fmt::format(" (not so on the other {} nodes)", others),
+        t.facts.layout.threads));
+  }
+}
+
+void warn_binding_and_oversubscription(const timeline::Timeline& t, const std::map<int, std::string>& host_of,
+                                       Report& r) {
   const int threads_per_rank = t.facts.layout.threads;
   for (const auto& h : t.hosts) {
     const int workers = h.ranks * threads_per_rank;
@@ -177,13 +223,15 @@ void warn_binding_and_oversubscription(const timeline::Timeline& t, Report& r) {
   for (const auto& row : t.threads)
     if (!row.allowed_cpus.empty())  // empty: the run could not read it
       for (int c : topo::parse_cpu_list(row.allowed_cpus)) rank_cpus[row.times.rank].insert(c);
+  const auto host = [&](int rank) { return host_of.count(rank) ? host_of.at(rank) : std::string(); };
   for (const auto& [rank, cpus] : rank_cpus)
     if (!cpus.empty() && int(cpus.size()) < threads_per_rank)
       r.warnings.push_back(fmt::format(
-          "rank {}'s {} threads may only run on {} CPU{}: the launcher bound the rank too tightly "
+          "rank {}'s {} threads may only run on {} CPU{} of {}: the launcher bound the rank too tightly "
           "(mpirun binds each rank to one core by default: use --bind-to none or "
-          "--map-by slot:PE={})", rank, threads_per_rank, cpus.size(), cpus.size() == 1 ? "" : "s",
+          "--map-by slot:PE={})", rank, threads_per_rank, cpus.size(), cpus.size() == 1 ? "" : "s", host(rank),
           threads_per_rank));
+  warn_overlapping_binding(t, rank_cpus, host, r);
 }
 
 void warn_migrations(const Report& report, std::vector<std::string>& warnings) {
@@ -239,7 +287,7 @@ Report analyse(const timeline::Timeline& t) {
     r.warnings.push_back(fmt::format("{} intervals were dropped while recording (the spool could not keep up, or "
                                      "its file in $TMPDIR could not be written: the run's log says which); "
                                      "shares are exact, cores and plots miss those intervals", dropped));
-  warn_binding_and_oversubscription(t, r);
+  warn_binding_and_oversubscription(t, host_of, r);
   warn_shared_cores(t, host_of, r);
   warn_migrations(r, r.warnings);
   add_nodes(r);

@@ -2,21 +2,30 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "hybridscope/mpi/session.hpp"
 
 namespace hybridscope::mpi {
 
 namespace {
-std::vector<std::string> gather_hosts(MPI_Comm comm) {
+std::string processor_name() {
   char name[MPI_MAX_PROCESSOR_NAME] = {};
   int length = 0;
   MPI_Get_processor_name(name, &length);
-  const int n = size(comm);
-  std::vector<char> all(static_cast<std::size_t>(n) * MPI_MAX_PROCESSOR_NAME);
-  MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
-                MPI_CHAR, comm);
+  return std::string(name, static_cast<std::size_t>(length));
+}
+
+std::vector<std::string> gather_hosts(MPI_Comm comm, const std::string& mine) {
+  std::vector<char> bytes(mine.begin(), mine.end());
+  bytes.push_back('\0');
+  const auto all = gather_bytes(comm, bytes);
   std::vector<std::string> hosts;
-  for (int r = 0; r < n; ++r) hosts.emplace_back(all.data() + std::size_t(r) * MPI_MAX_PROCESSOR_NAME);
+  for (auto at = all.begin(); at != all.end(); ++at) {
+    const auto end = std::find(at, all.end(), '\0');
+    hosts.emplace_back(at, end);
+    at = end;
+  }
   return hosts;
 }
 }  // namespace
@@ -36,7 +45,8 @@ Placement locate(MPI_Comm comm) {
   Placement p;
   p.rank = rank(comm);
   p.ranks = size(comm);
-  p.hosts = gather_hosts(comm);
+  p.host = processor_name();
+  p.hosts = gather_hosts(comm, p.host);
   p.comms = std::make_shared<const NodeComms>(comm);
   p.local_rank = rank(p.comms->node());
   p.local_size = size(p.comms->node());

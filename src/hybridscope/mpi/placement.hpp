@@ -34,13 +34,14 @@ private:
 struct Placement {
   int rank = 0;
   int ranks = 1;
-  std::vector<std::string> hosts;  // host of each rank
+  std::string host;                // this rank's host
+  std::vector<std::string> hosts;  // host of each rank, on rank 0 only: every rank's on every rank
+                                   // would be ranks^2 names to move
   int nodes = 1;                   // distinct shared-memory nodes
   int local_rank = 0;              // rank within this node
   int local_size = 1;              // ranks on this node
   std::shared_ptr<const NodeComms> comms;
 
-  const std::string& host() const { return hosts[static_cast<std::size_t>(rank)]; }
   // The first rank of a node, which does what is done once per node.
   bool node_leader() const { return local_rank == 0; }
 };

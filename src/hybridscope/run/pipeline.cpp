@@ -167,7 +167,8 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
 
   end = {result.summary.complete ? "complete" : result.summary.stop_reason, result.summary.items_done};
   // The numbers first: they are not lost if the timeline cannot be written.
-  if (!request.quiet)
+  // Rank 0 alone holds every rank's thread times and hosts.
+  if (mpi::rank(comm) == 0 && !request.quiet)
     log::info(report::format_summary(fmt::format("input      {}", input.origin), result.facts, result.summary,
                                      result.threads, result.hosts));
   const double write_start = MPI_Wtime();

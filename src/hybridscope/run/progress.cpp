@@ -86,14 +86,14 @@ struct ProgressReporter::Node {
 ProgressReporter::ProgressReporter(MPI_Comm comm, const mpi::Placement& placement, int threads,
                                    int provided_thread_level, const ProgressOptions& options, ProgressPlan plan)
     : rank_(placement.rank), threads_(threads), options_(options), plan_(std::move(plan)),
-      hosts_(placement.hosts), nodes_(placement.nodes), local_size_(placement.local_size) {
+      ranks_(placement.ranks), hosts_(placement.hosts), nodes_(placement.nodes), local_size_(placement.local_size) {
   const MPI_Comm node = placement.comms->node();
   enabled_ = share_node_memory(comm, node);
   if (!enabled_) return;
   int leader = rank_;
   MPI_Bcast(&leader, 1, MPI_INT, 0, node);
   mine_ = node_threads_ + std::size_t(placement.local_rank) * threads;
-  std::vector<int> leaders(hosts_.size());
+  std::vector<int> leaders(std::size_t(ranks_), 0);
   MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, comm);
   // Messages need a helper thread in MPI beside the main one: MPI_THREAD_SERIALIZED at least.
   const bool across_nodes = nodes_ > 1 && provided_thread_level >= MPI_THREAD_SERIALIZED;
@@ -239,7 +239,7 @@ timeline::Status ProgressReporter::snapshot() {
   s.timeline = options_.timeline;
   s.strategy = plan_.strategy;
   s.workload = plan_.workload;
-  s.ranks = int(hosts_.size());
+  s.ranks = ranks_;
   s.threads = threads_;
   s.nodes = nodes_;
   for (const auto& n : known_) s.hosts.push_back(hosts_[n.ranks.front()]);
@@ -264,7 +264,7 @@ double ProgressReporter::elapsed_s() {
 }
 
 std::int64_t ProgressReporter::fill_ranks(timeline::Status& s) {
-  s.rank_status.resize(hosts_.size());
+  s.rank_status.resize(std::size_t(ranks_));
   std::int64_t busy_total = 0;
   for (auto& n : known_) {
     const bool here = n.leader == 0;
@@ -289,7 +289,7 @@ std::int64_t ProgressReporter::fill_ranks(timeline::Status& s) {
 void ProgressReporter::record_history(const timeline::Status& s, std::int64_t busy_ns) {
   const double last = history_.empty() ? 0 : history_.back().elapsed_s;
   if (s.elapsed_s - last < kHistoryEverySeconds) return;
-  const double worker_seconds = double(threads_) * double(hosts_.size()) * (s.elapsed_s - last);
+  const double worker_seconds = double(threads_) * double(ranks_) * (s.elapsed_s - last);
   history_.push_back({s.elapsed_s, s.done, double(busy_ns - history_busy_ns_) * 1e-9 / worker_seconds});
   history_busy_ns_ = busy_ns;
   if (history_.size() > kHistoryLength) history_.erase(history_.begin());

@@ -101,7 +101,8 @@ private:
   int remote_leaders_ = 0;         // rank 0: how many such leaders send to it
   ProgressOptions options_;
   ProgressPlan plan_;
-  std::vector<std::string> hosts_;
+  int ranks_ = 1;
+  std::vector<std::string> hosts_;  // of every rank, on rank 0 (mpi::Placement)
   int nodes_ = 1;
   int local_size_ = 1;
   std::unique_ptr<sched::NodeSegment> segment_;

@@ -65,13 +65,13 @@ std::unique_ptr<trace::Spool> make_spool(MPI_Comm comm, const RunOptions& option
 timeline::RankFacts capture_rank_facts(const mpi::Placement& placement) {
   timeline::RankFacts facts;
   facts.rank.rank = placement.rank;
-  facts.rank.host = placement.host();
+  facts.rank.host = placement.host;
   facts.rank.pid = ::getpid();
   facts.rank.local_rank = placement.local_rank;
   facts.rank.allowed_cpus = topo::allowed_cpus();
   if (placement.node_leader()) {
     const auto host = topo::describe_host();
-    facts.host = timeline::HostRow{placement.host(), placement.local_size, host.packages, host.cores, host.pus,
+    facts.host = timeline::HostRow{placement.host, placement.local_size, host.packages, host.cores, host.pus,
                                    host.numa_nodes};
   }
   if (placement.rank == 0) facts.environment = topo::environment(kPlacementVariables);
@@ -102,13 +102,14 @@ std::vector<timeline::ThreadRow> thread_rows(int rank, const exec::RankExecution
   return rows;
 }
 
-// Every rank's thread times, on every rank (every rank runs the same number of threads).
+// Every rank's thread times, on rank 0 (every rank runs the same number of threads).
 std::vector<metrics::ThreadTimes> gather_thread_times(MPI_Comm comm, const std::vector<timeline::ThreadRow>& rows) {
   std::vector<metrics::ThreadTimes> local;
   for (const auto& row : rows) local.push_back(row.times);
-  std::vector<metrics::ThreadTimes> all(local.size() * static_cast<std::size_t>(mpi::size(comm)));
+  const bool root = mpi::rank(comm) == 0;
+  std::vector<metrics::ThreadTimes> all(root ? local.size() * static_cast<std::size_t>(mpi::size(comm)) : 0);
   const int bytes = static_cast<int>(local.size() * sizeof(metrics::ThreadTimes));
-  MPI_Allgather(local.data(), bytes, MPI_BYTE, all.data(), bytes, MPI_BYTE, comm);
+  MPI_Gather(local.data(), bytes, MPI_BYTE, all.data(), bytes, MPI_BYTE, 0, comm);
   return all;
 }
 

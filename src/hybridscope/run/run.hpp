@@ -42,8 +42,8 @@ struct RunOptions {
 struct RunResult {
   timeline::RunFacts facts;                   // the input, command line and start time are the caller's to fill
   timeline::RunSummary summary;               // the same on every rank
-  std::vector<metrics::ThreadTimes> threads;  // every thread of every rank, in rank order
-  std::vector<std::string> hosts;             // host of each rank
+  std::vector<metrics::ThreadTimes> threads;  // every thread of every rank, in rank order (rank 0 only)
+  std::vector<std::string> hosts;             // host of each rank (rank 0 only)
   int stop_signal = 0;                        // a signal that cut the hand-out short on any rank, or 0
   std::string failure;                        // an item that failed on any rank ("rank N: ..."), or empty
   std::vector<std::uint64_t> failed_items;    // a farm's tasks that finally failed, sorted (rank 0 only)
