@@ -10,13 +10,10 @@
 #     rest (recording, output) per task, from the timeline.
 # Usage: bench/farm.sh BUILD_DIR [TASKS=2000] [REPEATS=3]
 set -euo pipefail
-exe=$(cd "$1" && pwd)/bin/hybridscope
 tasks=${2:-2000}
 repeats=${3:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-[ "$(id -u)" -ne 0 ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+source "$(dirname "$0")/common.sh"
+bench_setup "$1"
 mpi=(mpiexec --oversubscribe --bind-to none)
 py=/usr/bin/python3
 

@@ -125,14 +125,15 @@ tsan() {
   configure build-tsan -DHYBRIDSCOPE_SANITIZE=thread -DOpenMP_CXX_FLAGS=-fopenmp=libomp
   # Only what the TSan runs use: the rest is single-threaded or launches these.
   cmake --build build-tsan -j "$jobs" --target hybridscope hybridscope_unit_tests test_run_mpi \
-    test_timeline_mpi test_counter_mpi
+    test_timeline_mpi test_counter_mpi test_progress_mpi hybridscope_progress_unit_tests
   check_libomp
   step "build-tsan: unit tests (3 threads), in one process"
   check "TSan unit tests" ctest --test-dir build-tsan -L unit-batch --no-tests=error --output-on-failure
-  # At 1 rank x 2-3 threads, and the counter tests at 3 ranks: its RMA progress thread.
+  # At 1 rank x 2-3 threads, the counter tests at 3 ranks (its RMA progress thread), and the progress
+  # reporter's helper thread beside threads that publish their counts.
   step "build-tsan: MPI tests"
   check "TSan MPI tests" ctest --test-dir build-tsan --no-tests=error \
-    -R '^(test_(run|timeline)_mpi\.np1\.nt[23]|test_counter_mpi\..*)$' --output-on-failure
+    -R '^(test_(run|timeline)_mpi\.np1\.nt[23]|test_counter_mpi\..*|test_progress_mpi\..*)$' --output-on-failure
   step "build-tsan: the executable on every workload kind"
   # The environment the build's tests get (cmake/sanitizers.cmake): TSan's options and Archer.
   # shellcheck source=/dev/null

@@ -260,7 +260,7 @@ appears_during_run() {
          "'$(head -c 40 "$work/appear/run.h5" | tr -cd '[:print:]')': $(cat "$work/appear.out")"
   [ -z "$kept" ] && return
   [ "$(dirname "$kept")" = "$work/appear" ] && [[ $(basename "$kept") == .run.h5.partial-[0-9]* ]] \
-    && [ "$(ls -A "$work/appear" | sort | xargs)" = "$(basename "$kept") run.h5" ] \
+    && [ "$(ls -A "$work/appear" | grep -v '^run\.h5\.status\.json$' | sort | xargs)" = "$(basename "$kept") run.h5" ] \
     && pass "the kept file $(basename "$kept") is beside the output, and nothing else" \
     || fail "the kept file '$kept': the directory holds $(ls -A "$work/appear" | xargs)"
   [ -f "$kept" ] && [ -z "$(find "$kept" -perm -o+w)" ] \

@@ -54,7 +54,7 @@ killed_in_write() {
   mkdir "$dir"
   echo "the user's other file" >"$dir/mine.h5"
   [ "$force" = no ] || cp "$work/earlier.h5" "$dir/out.h5"
-  expected=$(cd "$dir" && sha256sum -- * )
+  expected=$(cd "$dir" && sha256sum -- *.h5)
   local name="rank $victim killed in the write (--force: $force)"
   HYBRIDSCOPE_TEST_HOLD_WRITE=$((3600 * time_factor)) start_job 3 1 "$log" --set items=30 --set workload.n=20 \
     -o "$dir/out.h5" $([ "$force" = yes ] && echo --force)
@@ -73,15 +73,17 @@ killed_in_write() {
   no_ranks_left "$dir/out.h5" || fail "$name: ranks still running: $(ranks_of "$dir/out.h5")"
   # Nothing new at the final path (a file there claiming complete = 1 would be a lie), the user's
   # files unchanged.
-  kept=$(cd "$dir" && sha256sum -- * )
+  kept=$(cd "$dir" && sha256sum -- *.h5)  # the user's files (not the run's status file)
   [ "$kept" = "$expected" ] || fail "$name: the files at the output path changed: $kept"
   [ "$force" = yes ] || [ ! -e "$dir/out.h5" ] || fail "$name: a file appeared at the output path"
-  # What is left beside them: at most the hidden partial file, which holds no complete timeline.
+  # What is left beside them: at most the hidden partial file, which holds no complete timeline, and
+  # the status file.
   left=$(ls -A "$dir" | grep -v '^\(mine\.h5\|out\.h5\)$' | xargs)
   local partial
   for partial in $left; do
     case $partial in
       .out.h5.partial-[0-9]*) ;;
+      out.h5.status.json) continue ;;  # the run's status file, never ended: watch calls it stalled
       *) fail "$name: an unexpected file was left: $partial" ;;
     esac
     if /usr/bin/python3 - "$dir/$partial" <<'PY' 2>/dev/null; then

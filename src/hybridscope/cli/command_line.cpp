@@ -26,6 +26,18 @@ std::string beside(const std::string& input, const std::string& extension) {
   return std::filesystem::path(input).replace_extension(extension).string();
 }
 
+// --progress: 0 (off) or a number of seconds that a log can bear.
+CLI::Validator progress_interval() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double seconds = -1;
+        if (!CLI::detail::lexical_cast(text, seconds) || !(seconds == 0 || (seconds >= 0.1 && seconds <= 86400)))
+          return fmt::format("value {} not accepted: 0 (no progress lines) or seconds in [0.1, 86400]", text);
+        return {};
+      },
+      "0 or in [0.1 - 86400]");
+}
+
 void add_run(CLI::App& app, RunRequest& a) {
   auto* cmd = app.add_subcommand("run", "Run a workload (the built-in default without INPUT)");
   cmd->add_option("input", a.input, "TOML input deck, e.g. inputs/cpu_fib.toml");
@@ -45,6 +57,12 @@ void add_run(CLI::App& app, RunRequest& a) {
       ->check(CLI::Range(1, 1 << 16))
       ->type_name("MIB")
       ->capture_default_str();
+  cmd->add_option("--progress", a.progress_every,
+                  "Print a progress line every SECONDS (0: none); default: a line rewritten in place on a "
+                  "terminal, else one every 60 s")
+      ->check(progress_interval())
+      ->type_name("SECONDS");
+  cmd->add_flag("--quiet", a.quiet, "Print neither progress nor the summary (warnings and errors still)");
 }
 
 void add_post(CLI::App& app, analysis::PostArgs& a) {
@@ -138,11 +156,30 @@ void add_advise(CLI::App& app, study::AdviseOptions& a) {
       ->capture_default_str();
 }
 
+void add_watch(CLI::App& app, analysis::WatchOptions& a) {
+  auto* cmd = app.add_subcommand("watch", "Follow a running job through its status file (from a login node too); "
+                                          "its report when it ends");
+  cmd->add_option("path", a.path, "The run's .status.json, or its timeline path (or name without .h5)")
+      ->required()
+      ->type_name("PATH");
+  cmd->add_option("--stalled-after", a.stalled_after_s,
+                  "Seconds without a heartbeat before the job counts as stalled (keep it well above the shared "
+                  "file system's attribute cache time)")
+      ->check(CLI::Range(2.0, 86400.0))
+      ->type_name("SECONDS")
+      ->capture_default_str();
+  cmd->add_option("--every", a.every_s, "Seconds between reads of the status file")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->type_name("SECONDS")
+      ->capture_default_str();
+  cmd->add_flag("--once", a.once, "Show the job once and exit (exit code 1 when it is stalled)");
+}
+
 constexpr std::pair<const char*, Command> kCommands[] = {
     {"run", Command::run},         {"report", Command::report},
     {"plot", Command::plot},       {"compare", Command::compare},
     {"export", Command::export_trace}, {"study", Command::study},
-    {"advise", Command::advise}};
+    {"advise", Command::advise},   {"watch", Command::watch}};
 
 Command parsed_command(const CLI::App& app) {
   for (const auto& [name, command] : kCommands)
@@ -170,6 +207,7 @@ Parsed parse(int argc, const char* const* argv) {
   add_post(app, p.post);
   add_study(app, p.study);
   add_advise(app, p.advise);
+  add_watch(app, p.watch);
   p.run.command_line = join_command_line(argc, argv);
   try {
     app.parse(argc, argv);
@@ -184,7 +222,7 @@ Parsed parse(int argc, const char* const* argv) {
     const auto extras = app.remaining();
     const std::string message = parsed_command(app) == Command::none && !extras.empty()
                                     ? fmt::format("unknown command '{}' (accepted: run, report, plot, "
-                                                  "compare, export, study, advise)", extras.front())
+                                                  "compare, export, study, advise, watch)", extras.front())
                                     : e.what();
     p.exit_code = static_cast<int>(ExitCode::bad_input);
     p.err = fmt::format("hybridscope: error: {} (see hybridscope --help)\n", message);
@@ -234,6 +272,11 @@ int dispatch(const Parsed& p, int& argc, char**& argv) {
     case Command::plot: return as_plain_process([&] { analysis::plot_command(p.post); });
     case Command::compare: return as_plain_process([&] { analysis::compare_command(p.post); });
     case Command::export_trace: return as_plain_process([&] { analysis::export_command(p.post); });
+    case Command::watch: {
+      int code = 0;
+      const int failed = as_plain_process([&] { code = analysis::watch_command(p.watch); });
+      return failed ? failed : code;
+    }
     case Command::study:
     case Command::advise: return launching_children(p);
     case Command::none: break;

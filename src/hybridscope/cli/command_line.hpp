@@ -7,18 +7,20 @@
 #include <vector>
 
 #include "hybridscope/analysis/commands.hpp"
+#include "hybridscope/analysis/watch.hpp"
 #include "hybridscope/run/pipeline.hpp"
 #include "hybridscope/study/advise.hpp"
 #include "hybridscope/study/studies.hpp"
 
 namespace hybridscope::cli {
 
-enum class Command { none, run, report, plot, compare, export_trace, study, advise };
+enum class Command { none, run, report, plot, compare, export_trace, study, advise, watch };
 
 struct Parsed {
   Command command = Command::none;
   RunRequest run;
   analysis::PostArgs post;
+  analysis::WatchOptions watch;
   // study and advise: one process, no MPI, launching runs as child jobs.
   hybridscope::study::StudyOptions study;
   hybridscope::study::AdviseOptions advise;

@@ -44,7 +44,7 @@ void note_success(std::vector<sched::Range>& ranges, std::uint64_t item) {
 }
 
 void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::ThreadLog& log,
-               ThreadTally& tally) {
+               ThreadTally& tally, ThreadProgress* progress) {
   auto worker = workload.make_worker();
   log.close(trace::Activity::startup);
   const auto activity = workload.activity();
@@ -73,6 +73,10 @@ void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::T
       note_success(tally.succeeded, claim.item);
     }
     log.close(activity, claim.chunk, claim.item);
+    if (progress) {
+      progress->items.store(tally.items, std::memory_order_relaxed);
+      progress->busy_ns.store(log.total_ns(activity), std::memory_order_relaxed);
+    }
     // Only a failed item can end the run (workload.fail_fast): items that succeed ask nothing more.
     if (failed)
       if (const auto why = worker->ends_run(); !why.empty()) throw std::runtime_error(why);
@@ -81,7 +85,7 @@ void run_items(ItemDispenser& dispenser, workloads::Workload& workload, trace::T
 }  // namespace
 
 RankExecution execute(ItemDispenser& dispenser, workloads::Workload& workload,
-                      std::vector<trace::ThreadLog>& logs) {
+                      std::vector<trace::ThreadLog>& logs, ThreadProgress* progress) {
   const int threads = static_cast<int>(logs.size());
   RankExecution run;
   run.threads.resize(logs.size());
@@ -101,7 +105,7 @@ RankExecution execute(ItemDispenser& dispenser, workloads::Workload& workload,
       tally.os_thread_id = topo::os_thread_id();
       tally.allowed_cpus = topo::allowed_cpus();
       tally.openmp_place = topo::openmp_place();
-      run_items(dispenser, workload, log, tally);
+      run_items(dispenser, workload, log, tally, progress ? progress + t : nullptr);
     } catch (const std::exception& e) {
       {
         std::lock_guard lock(failure_mutex);

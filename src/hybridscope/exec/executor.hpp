@@ -1,5 +1,6 @@
 #pragma once
 // Runs a rank's items on its OpenMP threads and records each thread's activity in its ThreadLog.
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,6 +22,16 @@ struct ThreadTally {
   std::string openmp_place;    // its OpenMP place, if OMP_PLACES is set
 };
 
+// What one thread has done so far, published for a reader in another thread or process (the
+// progress reporter reads it from node shared memory). One cache line per thread, written with
+// relaxed stores after each item: no thread ever waits for it.
+struct alignas(64) ThreadProgress {
+  std::atomic<std::uint64_t> items{0};
+  std::atomic<std::int64_t> busy_ns{0};  // time in items
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free,
+              "progress shared between processes needs lock-free 64-bit atomics");
+
 struct RankExecution {
   std::int64_t begin_ns = 0;
   std::int64_t end_ns = 0;
@@ -35,8 +46,9 @@ struct RankExecution {
 };
 
 // Runs until the dispenser is empty or a thread fails (then the rest stop taking items).
-// `logs` holds one ThreadLog per thread; its size is the thread count.
+// `logs` holds one ThreadLog per thread; its size is the thread count. `progress`, when given, holds
+// one ThreadProgress per thread, updated after every item.
 RankExecution execute(ItemDispenser& dispenser, workloads::Workload& workload,
-                      std::vector<trace::ThreadLog>& logs);
+                      std::vector<trace::ThreadLog>& logs, ThreadProgress* progress = nullptr);
 
 }  // namespace hybridscope::exec

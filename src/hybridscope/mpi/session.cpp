@@ -30,6 +30,11 @@ void throw_error(const std::string& message, int exit_code) {
   throw Error(message, static_cast<ExitCode>(exit_code));
 }
 
+std::mutex& helper_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 std::string thread_level_name(int level) {
   switch (level) {
     case MPI_THREAD_SINGLE: return "MPI_THREAD_SINGLE";

@@ -2,6 +2,7 @@
 // MPI start-up and the few collectives every error path relies on.
 #include <mpi.h>
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,12 @@ public:
 private:
   int provided_ = MPI_THREAD_SINGLE;
 };
+
+// The lock that every helper thread of a rank (the chunk counters' progress and server threads, the
+// progress reporter's) holds around its MPI calls: the session asks for MPI_THREAD_SERIALIZED, so
+// no two threads of a process may be inside MPI at once. The main thread, which calls MPI only
+// while no helper runs, does not take it.
+std::mutex& helper_mutex();
 
 std::string thread_level_name(int level);
 

@@ -17,6 +17,7 @@
 #include "hybridscope/report/summary.hpp"
 #include "hybridscope/sched/items.hpp"
 #include "hybridscope/timeline/reader.hpp"
+#include "hybridscope/timeline/status.hpp"
 #include "hybridscope/timeline/output.hpp"
 #include "hybridscope/timeline/writer.hpp"
 
@@ -36,13 +37,15 @@ void require_thread_level(const mpi::Session& session) {
 }
 
 // The timeline's size and every warning, on rank 0. Collective.
-void report_timeline(MPI_Comm comm, const RunResult& result, const std::string& path, double write_seconds) {
+void report_timeline(MPI_Comm comm, const RunResult& result, const std::string& path, double write_seconds,
+                     bool quiet) {
   std::uint64_t counts[2] = {result.recording.recorded(), result.recording.dropped()};
   MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_UINT64_T, MPI_SUM, comm);
   std::error_code ignored;
   const auto bytes = std::filesystem::file_size(path, ignored);
-  log::info(fmt::format("timeline   {} ({} intervals, {:.1f} MB, written in {:.2f} s)", path, counts[0],
-                        double(bytes) * 1e-6, write_seconds));
+  if (!quiet)
+    log::info(fmt::format("timeline   {} ({} intervals, {:.1f} MB, written in {:.2f} s)", path, counts[0],
+                          double(bytes) * 1e-6, write_seconds));
   const auto& spool = result.recording.spool;
   if (spool && !spool->failure().empty())
     log::rank_warning(fmt::format("{} activity intervals were lost: {} (set TMPDIR to a directory with room)",
@@ -125,10 +128,16 @@ std::string failed_tasks_message(const RunResult& result, const std::string& tim
                      trace::task_output_path(result.facts.task_output, first, 0, "{out,err}"), timeline, timeline);
 }
 
+// How a run ended, for its status file.
+struct RunEnd {
+  std::string outcome;
+  std::optional<std::uint64_t> done;  // the items done, once known
+};
+
 // The pipeline; returns the exit code. Signals end a run early but cleanly, and the exit code still
 // says which one, as a shell would.
 int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest& request,
-                   timeline::OutputPlan& output) {
+                   timeline::OutputPlan& output, RunEnd& end) {
   require_thread_level(session);
   const auto input = load_input(comm, request.input, request.sets);
   RunOptions options;
@@ -149,19 +158,23 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
   options.task_output = w.output.empty() ? task_output_beside(output.path) : w.output;
   options.reuse_output = request.force || request.resume.has_value();
   options.tasks_digest = input.tasks_digest;
+  options.progress = {request.quiet, request.progress_every, timeline::status_path_for(output.path),
+                      std::filesystem::absolute(output.path).lexically_normal().string()};
   auto result = run(comm, input.config, options);
   result.facts.input = {input.origin, input.text, input.resolved};
   result.facts.command_line = request.command_line;
   result.facts.start_time_utc = start_time;
 
+  end = {result.summary.complete ? "complete" : result.summary.stop_reason, result.summary.items_done};
   // The numbers first: they are not lost if the timeline cannot be written.
-  if (mpi::rank(comm) == 0)
+  // Rank 0 alone holds every rank's thread times and hosts.
+  if (mpi::rank(comm) == 0 && !request.quiet)
     log::info(report::format_summary(fmt::format("input      {}", input.origin), result.facts, result.summary,
                                      result.threads, result.hosts));
   const double write_start = MPI_Wtime();
   timeline::write(*result.nodes, output.partial, result.facts, result.summary, result.rank, result.recording);
   timeline::publish(comm, output, request.force);
-  report_timeline(comm, result, output.path, MPI_Wtime() - write_start);
+  report_timeline(comm, result, output.path, MPI_Wtime() - write_start, request.quiet);
   if (!result.failure.empty()) throw Error(result.failure);
   if (result.stop_signal) return 128 + result.stop_signal;
   if (result.summary.items_failed > 0) {
@@ -187,12 +200,19 @@ int run_job(const RunRequest& request, int& argc, char**& argv) {
     const MPI_Comm comm = MPI_COMM_WORLD;
     log::set_rank(mpi::rank(comm));
     timeline::OutputPlan output;
+    RunEnd end;
     try {
-      code = run_and_record(comm, session, request, output);
+      code = run_and_record(comm, session, request, output, end);
     } catch (const Error& e) {
       timeline::discard(comm, output);
       log::error(e.what());
       code = static_cast<int>(e.code());
+      end.outcome = e.what();
+    }
+    if (!output.path.empty()) {
+      mark_status_ended(timeline::status_path_for(output.path), end.outcome, code, end.done);
+      // mpiexec kills every rank as soon as one exits non-zero: none leaves before the file says so.
+      MPI_Barrier(comm);
     }
     phases::begin("finalize");
   }

@@ -19,6 +19,8 @@ struct RunRequest {
   std::optional<std::string> resume; // a timeline of the same input whose unfinished items to run
   std::size_t trace_memory_mib = kDefaultTraceMemoryMiB;
   std::string command_line;          // as typed, recorded in the timeline
+  std::optional<double> progress_every;  // --progress SECONDS: plain lines every SECONDS, 0: none
+  bool quiet = false;                // --quiet: no progress and no summary
 };
 
 // Starts MPI, runs the job and writes its timeline. Every outcome becomes one message (on rank 0,

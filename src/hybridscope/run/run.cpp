@@ -119,6 +119,15 @@ std::vector<std::uint64_t> gather_failed_items(MPI_Comm comm, const std::vector<
   return all;
 }
 
+// What rank 0's progress reporter knows before the items run.
+ProgressPlan progress_plan(const RunConfig& config, const sched::ChunkPlan& plan, int ranks) {
+  ProgressPlan p{plan.items(), {}, std::string(to_string(config.strategy)),
+                 std::string(to_string(config.workload.kind))};
+  if (config.strategy == Strategy::static_block || config.strategy == Strategy::static_cyclic)
+    for (int r = 0; r < ranks; ++r) p.rank_planned.push_back(sched::static_items(plan, config.strategy, r, ranks));
+  return p;
+}
+
 std::string stop_reason(const timeline::RunSummary& s, const RunResult& r, std::uint64_t planned) {
   if (!r.failure.empty()) return fmt::format("failed: {}", r.failure);
   if (r.stop_signal) return fmt::format("stopped by {}", stop::signal_name(r.stop_signal));
@@ -154,6 +163,8 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
 
   exec::RankExecution execution;
   std::string handout;
+  ProgressReporter progress(comm, placement, layout.threads, options.provided_thread_level, options.progress,
+                            progress_plan(config, plan, layout.ranks));
   {
     // The source lives only while items are handed out: an MPI counter's progress thread must be
     // gone before this thread calls MPI again.
@@ -165,10 +176,13 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
     mpi::idle_barrier(comm);
     MPI_Barrier(comm);
     phases::begin("run");
-    execution = exec::execute(dispenser, *workload, rec.logs);
+    progress.start();
+    execution = exec::execute(dispenser, *workload, rec.logs, progress.threads());
+    progress.stop();
   }
   // A rank that finished waits for the slowest without taking a core from it.
   mpi::idle_barrier(comm);
+  progress.finish();  // after the wait: every rank is done, so rank 0 does not wait in it
   phases::begin("sum-up");
   if (rec.spool) rec.spool->drain();
   rec.tasks = workload->take_task_attempts();

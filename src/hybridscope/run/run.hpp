@@ -11,6 +11,7 @@
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/metrics/pop.hpp"
 #include "hybridscope/mpi/placement.hpp"
+#include "hybridscope/run/progress.hpp"
 #include "hybridscope/timeline/records.hpp"
 #include "hybridscope/trace/recording.hpp"
 
@@ -35,6 +36,7 @@ struct RunOptions {
   std::string task_output;     // a task farm's output folder
   bool reuse_output = false;   // the folder may hold files (--resume, --force)
   std::string tasks_digest;    // of the task file (LoadedInput), recorded for --resume
+  ProgressOptions progress;    // the progress line and the status file
 };
 
 struct RunResult {

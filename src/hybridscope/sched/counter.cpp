@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <random>
 
 #include "hybridscope/core/error.hpp"
@@ -25,32 +26,32 @@ std::string segment_name() {
   return fmt::format("/hybridscope-{}-{:08x}", ::getpid(), entropy());
 }
 
-void* map_segment(int fd) {
-  void* p = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+void* map_segment(int fd, std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   return p == MAP_FAILED ? nullptr : p;
 }
 
 // Rank 0 creates and initialises the segment and returns its name; throws Error when it cannot.
-std::string create_segment(void*& mapping) {
+std::string create_segment(void*& mapping, std::size_t bytes) {
   const auto name = segment_name();
   const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
   if (fd < 0) throw Error(fmt::format("cannot create shared memory {}: {}", name, std::strerror(errno)));
-  if (::ftruncate(fd, kSegmentBytes) != 0 || !(mapping = map_segment(fd))) {
+  if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0 || !(mapping = map_segment(fd, bytes))) {
     const int error = errno;
     ::shm_unlink(name.c_str());
     ::close(fd);
     throw Error(fmt::format("cannot size or map shared memory {}: {}", name, std::strerror(error)));
   }
   ::close(fd);
-  std::memset(mapping, 0, kSegmentBytes);  // ftruncate zero-fills too; all-zero bytes are every user's start
+  std::memset(mapping, 0, bytes);  // ftruncate zero-fills too; all-zero bytes are every user's start
   return name;
 }
 
-void* attach_segment(const std::string& name) {
+void* attach_segment(const std::string& name, std::size_t bytes) {
   void* mapping = nullptr;
   const int fd = ::shm_open(name.c_str(), O_RDWR, 0600);
   if (fd >= 0) {
-    mapping = map_segment(fd);
+    mapping = map_segment(fd, bytes);
     ::close(fd);
   }
   if (!mapping) throw Error(fmt::format("cannot map shared memory {}: {}", name, std::strerror(errno)));
@@ -58,23 +59,23 @@ void* attach_segment(const std::string& name) {
 }
 }  // namespace
 
-NodeSegment::NodeSegment(MPI_Comm comm) {
+NodeSegment::NodeSegment(MPI_Comm comm, std::size_t bytes) : bytes_(std::max(bytes, kSegmentBytes)) {
   const bool root = mpi::rank(comm) == 0;
-  const auto name = mpi::bcast_string(comm, mpi::on_root(comm, [&] { return create_segment(mapping_); }), 0);
+  const auto name = mpi::bcast_string(comm, mpi::on_root(comm, [&] { return create_segment(mapping_, bytes_); }), 0);
   try {
     mpi::on_every_rank(comm, [&] {
-      if (!root) mapping_ = attach_segment(name);
+      if (!root) mapping_ = attach_segment(name, bytes_);
     });
   } catch (...) {
     if (root) ::shm_unlink(name.c_str());
-    if (mapping_) ::munmap(mapping_, kSegmentBytes);
+    if (mapping_) ::munmap(mapping_, bytes_);
     throw;
   }
   // Every rank has mapped it, so the name can go: nothing is left behind, even after a crash.
   if (root) ::shm_unlink(name.c_str());
 }
 
-NodeSegment::~NodeSegment() { ::munmap(mapping_, kSegmentBytes); }
+NodeSegment::~NodeSegment() { ::munmap(mapping_, bytes_); }
 
 SharedCounter::SharedCounter(MPI_Comm comm)
     : segment_(comm), value_(static_cast<std::atomic<std::uint64_t>*>(segment_.data())) {}
@@ -118,7 +119,7 @@ void RmaCounter::drive_progress() {
   // Any MPI call runs the progress engine; a probe that never matches is the cheapest one.
   while (!stop_.load(std::memory_order_relaxed)) {
     {
-      std::lock_guard lock(mpi_mutex_);
+      std::lock_guard lock(mpi::helper_mutex());
       int flag = 0;
       MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, MPI_STATUS_IGNORE);
     }
@@ -129,7 +130,7 @@ void RmaCounter::drive_progress() {
 std::uint64_t RmaCounter::fetch_add(std::uint64_t delta) {
   if (rank_ == 0)
     std::call_once(progress_started_, [this] { progress_ = std::thread([this] { drive_progress(); }); });
-  std::lock_guard lock(mpi_mutex_);
+  std::lock_guard lock(mpi::helper_mutex());
   std::uint64_t previous = 0;
   MPI_Fetch_and_op(&delta, &previous, MPI_UINT64_T, 0, 0, MPI_SUM, window_);
   MPI_Win_flush(0, window_);
@@ -210,7 +211,7 @@ MessageCounter::~MessageCounter() {
 }
 
 bool MessageCounter::serve_one() {
-  std::lock_guard lock(mpi_mutex_);
+  std::lock_guard lock(mpi::helper_mutex());
   int waiting = 0;
   MPI_Status status;
   MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &waiting, &status);
@@ -246,7 +247,7 @@ std::uint64_t MessageCounter::fetch_add(std::uint64_t delta) {
     std::call_once(server_started_, [this] { server_ = std::thread([this] { serve(); }); });
     return value_.fetch_add(delta, std::memory_order_relaxed);
   }
-  std::lock_guard lock(mpi_mutex_);
+  std::lock_guard lock(mpi::helper_mutex());
   std::uint64_t previous = 0;
   MPI_Send(&delta, 1, MPI_UINT64_T, 0, kRequestTag, comm_);
   MPI_Recv(&previous, 1, MPI_UINT64_T, 0, kReplyTag, comm_, MPI_STATUS_IGNORE);

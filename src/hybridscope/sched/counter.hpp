@@ -10,7 +10,7 @@
 //    component MPI uses (MPI_Win_allocate_shared fails when `--mca osc pt2pt` is forced).
 //  - RmaCounter: ranks on several nodes. MPI_Fetch_and_op on a window of rank 0, with a progress
 //    thread on rank 0 that enters MPI every `progress_interval` so those components stay live.
-//    Its MPI calls and the hand-out's are serialised by one mutex, so MPI_THREAD_SERIALIZED is
+//    Its MPI calls and the hand-out's are serialised by mpi::helper_mutex(), so MPI_THREAD_SERIALIZED is
 //    enough (Open MPI 4.1's pt2pt component refuses to run under MPI_THREAD_MULTIPLE).
 //  - NodeBatchCounter: across nodes, in front of one of the two above: a node takes a batch of
 //    chunks from the global counter and its ranks take them one by one from node shared memory,
@@ -44,17 +44,18 @@ public:
   virtual bool in_mpi() const = 0;
 };
 
-// 64 bytes of POSIX shared memory mapped by every rank of comm (which must lie on one node),
-// zero-filled; the name is removed once all have mapped it. Collective.
+// `bytes` (at least 64) of POSIX shared memory mapped by every rank of comm (which must lie on one
+// node), zero-filled; the name is removed once all have mapped it. Collective.
 class NodeSegment {
 public:
-  explicit NodeSegment(MPI_Comm comm);
+  explicit NodeSegment(MPI_Comm comm, std::size_t bytes = 64);
   ~NodeSegment();
   NodeSegment(const NodeSegment&) = delete;
   NodeSegment& operator=(const NodeSegment&) = delete;
   void* data() const { return mapping_; }
 
 private:
+  std::size_t bytes_;
   void* mapping_ = nullptr;
 };
 
@@ -111,7 +112,6 @@ private:
   MPI_Win window_ = MPI_WIN_NULL;
   int rank_ = 0;
   std::chrono::microseconds progress_interval_;
-  std::mutex mpi_mutex_;
   // Started by the first fetch_add on rank 0, so that it never overlaps the collectives before.
   std::once_flag progress_started_;
   std::atomic<bool> stop_{false};
@@ -141,7 +141,6 @@ private:
   int rank_ = 0;
   int ranks_ = 1;
   std::chrono::microseconds poll_interval_;
-  std::mutex mpi_mutex_;
   // Rank 0's. Atomic, so that rank 0's own fetches need neither MPI nor the mutex, which the server
   // thread holds while it is in MPI (and may be descheduled holding it).
   std::atomic<std::uint64_t> value_{0};

@@ -43,6 +43,23 @@ StaticAssignment::StaticAssignment(const ChunkPlan& plan, Strategy strategy, int
   stride_ = 1;
 }
 
+std::uint64_t static_items(const ChunkPlan& plan, Strategy strategy, int rank, int ranks) {
+  const auto count = plan.count(), r = static_cast<std::uint64_t>(rank), p = static_cast<std::uint64_t>(ranks);
+  if (count == 0) return 0;
+  if (strategy == Strategy::static_block) {
+    __extension__ using u128 = unsigned __int128;
+    const auto first = static_cast<std::uint64_t>(u128(count) * r / p);
+    const auto end = static_cast<std::uint64_t>(u128(count) * (r + 1) / p);
+    return first < end ? plan.chunk(end - 1).end - plan.chunk(first).begin : 0;
+  }
+  // Cyclic: every chunk is full but the last one, which may be short.
+  if (r >= count) return 0;
+  const auto chunks = (count - r - 1) / p + 1;
+  const auto full = plan.chunk(0).size();
+  const bool owns_last = (count - 1) % p == r;
+  return chunks * full - (owns_last ? full - plan.chunk(count - 1).size() : 0);
+}
+
 std::optional<std::uint64_t> StaticAssignment::next() {
   if (next_ >= end_) return std::nullopt;
   const auto index = next_;

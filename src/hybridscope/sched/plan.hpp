@@ -41,4 +41,7 @@ private:
   std::uint64_t stride_;
 };
 
+// How many items `rank` runs under a static strategy (for progress: its share of the plan).
+std::uint64_t static_items(const ChunkPlan& plan, Strategy strategy, int rank, int ranks);
+
 }  // namespace hybridscope::sched
