@@ -115,7 +115,7 @@ std::vector<std::uint64_t> gather_values(MPI_Comm comm, const std::vector<std::u
   const auto* p = reinterpret_cast<const char*>(values.data());
   const auto bytes = gather_bytes(comm, std::vector<char>(p, p + values.size() * sizeof(std::uint64_t)));
   std::vector<std::uint64_t> all(bytes.size() / sizeof(std::uint64_t));
-  std::memcpy(all.data(), bytes.data(), bytes.size());
+  if (!all.empty()) std::memcpy(all.data(), bytes.data(), bytes.size());
   return all;
 }
 
