@@ -93,8 +93,9 @@ ProgressReporter::ProgressReporter(MPI_Comm comm, const mpi::Placement& placemen
   int leader = rank_;
   MPI_Bcast(&leader, 1, MPI_INT, 0, node);
   mine_ = node_threads_ + std::size_t(placement.local_rank) * threads;
-  std::vector<int> leaders(std::size_t(ranks_), 0);
-  MPI_Allgather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, comm);
+  // Only rank 0 needs every rank's leader: gathered there, not to every rank (ranks^2 in all).
+  std::vector<int> leaders(rank_ == 0 ? std::size_t(ranks_) : 0, 0);
+  MPI_Gather(&leader, 1, MPI_INT, leaders.data(), 1, MPI_INT, 0, comm);
   // Messages need a helper thread in MPI beside the main one: MPI_THREAD_SERIALIZED at least.
   const bool across_nodes = nodes_ > 1 && provided_thread_level >= MPI_THREAD_SERIALIZED;
   if (across_nodes) MPI_Comm_dup(comm, &comm_);
