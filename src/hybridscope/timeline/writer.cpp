@@ -323,33 +323,37 @@ struct IntervalRow {
   std::uint16_t thread;
 };
 
-// This rank's intervals in the run's time, `kMessageRows` at a time.
+// This rank's intervals in the run's time, one at a time.
 template <typename Visit>
-void each_block(int rank, const trace::Recording& r, Visit&& visit) {
-  std::vector<IntervalRow> block;
-  block.reserve(std::min<std::uint64_t>(r.recorded(), kMessageRows));
+void each_row(int rank, const trace::Recording& r, Visit&& visit) {
   for (std::size_t t = 0; t < r.logs.size(); ++t)
     r.logs[t].for_each([&](const trace::Interval* p, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) {
         trace::Interval in = p[i];
         in.begin_ns = r.run_time(in.begin_ns), in.end_ns = r.run_time(in.end_ns);
-        block.push_back({in, static_cast<std::uint32_t>(rank), static_cast<std::uint16_t>(t)});
-        if (block.size() == kMessageRows) visit(block), block.clear();
+        visit(IntervalRow{in, static_cast<std::uint32_t>(rank), static_cast<std::uint16_t>(t)});
       }
     });
-  if (!block.empty()) visit(block);
 }
 
-// Sends this rank's intervals to its node leader, one message in flight while the next is filled.
+// Sends this rank's intervals to its node leader, `kMessageRows` a message, one message in flight
+// while the next is filled.
 void send_intervals(MPI_Comm node, int rank, const trace::Recording& r) {
-  std::vector<IntervalRow> in_flight;
+  std::vector<IntervalRow> block, in_flight;
+  block.reserve(std::min<std::uint64_t>(r.recorded(), kMessageRows));
   MPI_Request request = MPI_REQUEST_NULL;
-  each_block(rank, r, [&](std::vector<IntervalRow>& block) {
+  const auto send = [&] {
     if (request != MPI_REQUEST_NULL) mpi::wait_idle(request);
     in_flight.swap(block);
+    block.clear();
     MPI_Isend(in_flight.data(), static_cast<int>(in_flight.size() * sizeof(IntervalRow)), MPI_BYTE, 0, kIntervalTag,
               node, &request);
+  };
+  each_row(rank, r, [&](const IntervalRow& row) {
+    block.push_back(row);
+    if (block.size() == kMessageRows) send();
   });
+  if (!block.empty()) send();
   if (request != MPI_REQUEST_NULL) mpi::wait_idle(request);
 }
 
@@ -429,7 +433,7 @@ void write_intervals(h5::ParallelFile& file, MPI_Comm node_comm, const NodeShare
   std::vector<IntervalRow> message(kMessageRows);
   for (int local_rank = 0; local_rank < int(node.ranks.size()); ++local_rank) {
     if (local_rank == 0) {
-      each_block(rank, r, [&](const std::vector<IntervalRow>& block) { take(block.data(), block.size()); });
+      each_row(rank, r, [&](const IntervalRow& row) { take(&row, 1); });
       continue;
     }
     for (std::uint64_t left = node.ranks[std::size_t(local_rank)].count[kIntervals]; left > 0;) {
