@@ -238,7 +238,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "switch_interval = 0.0005\n",
                       "items = 9\n[workload]\nkind = \"file_io\"\nbytes = 4096\n",
                       // Over 65536 intervals: several chunks per column, the last one partial.
-                      "items = 40000\nchunk = 1\nstrategy = \"static-cyclic\"\n[workload]\nn = 1\n"));
+                      "items = 40000\nchunk = 1\nstrategy = \"static-cyclic\"\n[workload]\nn = 1\n",
+                      // Over 131072 intervals per rank at 4 ranks: every rank has chunks of its own,
+                      // which it filters, and chunks it shares with the next rank.
+                      "items = 600000\nchunk = 1000\nstrategy = \"static-block\"\n[workload]\nn = 1\n"));
 
 // More intervals than the memory cap holds: full blocks go through the spool file and come back in
 // order; when the spool cannot keep up, intervals are dropped and counted, never duplicated.

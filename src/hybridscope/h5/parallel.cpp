@@ -3,11 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
+#include <utility>
 
 #include <hdf5.h>
-#include <omp.h>
 #include <zlib.h>
 
 #include "hybridscope/h5/detail.hpp"
@@ -49,43 +48,47 @@ Handle create_parallel(const std::string& path, MPI_Comm comm) {
           H5Fclose};
 }
 
-// HDF5's shuffle filter: byte b of every value, then byte b + 1 of every value, ...
-template <std::size_t Size>
-void shuffle(const unsigned char* from, std::uint64_t rows, std::uint64_t chunk_rows, unsigned char* to) {
-  for (std::uint64_t i = 0; i < rows; ++i)
-    for (std::size_t b = 0; b < Size; ++b) to[b * chunk_rows + i] = from[i * Size + b];
+// HDF5's shuffle filter: byte b of every value, then byte b + 1 of every value, ... (a value's bytes
+// spelled out, which GCC would not unroll: twice as fast).
+template <std::size_t... B>
+void shuffle(const unsigned char* from, std::uint64_t rows, std::uint64_t chunk_rows, unsigned char* to,
+             std::index_sequence<B...>) {
+  constexpr std::size_t size = sizeof...(B);
+  for (std::uint64_t i = 0; i < rows; ++i) ((to[B * chunk_rows + i] = from[i * size + B]), ...);
 }
 
-// What HDF5's shuffle, deflate and Fletcher-32 filters make of a chunk of `rows` values of `size`
-// bytes at `from`: an edge chunk is stored whole (`chunk_rows`), here padded with zeros. False when
-// zlib fails (out of memory).
-bool filter_chunk(const unsigned char* from, std::uint64_t rows, std::uint64_t chunk_rows, std::size_t size,
+}  // namespace
+
+std::uint64_t chunk_rows(std::uint64_t total_rows) { return std::clamp<std::uint64_t>(total_rows, 1, kChunkRows); }
+
+bool filter_chunk(const void* data, std::uint64_t rows, std::uint64_t chunk_rows, std::size_t size,
                   std::vector<unsigned char>& out) {
+  const auto* from = static_cast<const unsigned char*>(data);
   const std::size_t bytes = chunk_rows * size;
   // Kept per thread: a fresh half-megabyte buffer per chunk costs page faults, not only a memset.
   thread_local std::vector<unsigned char> shuffled;
   shuffled.resize(bytes);
   switch (size) {
     case 1: std::copy(from, from + rows, shuffled.data()); break;
-    case 2: shuffle<2>(from, rows, chunk_rows, shuffled.data()); break;
-    case 4: shuffle<4>(from, rows, chunk_rows, shuffled.data()); break;
-    case 8: shuffle<8>(from, rows, chunk_rows, shuffled.data()); break;
+    case 2: shuffle(from, rows, chunk_rows, shuffled.data(), std::make_index_sequence<2>()); break;
+    case 4: shuffle(from, rows, chunk_rows, shuffled.data(), std::make_index_sequence<4>()); break;
+    case 8: shuffle(from, rows, chunk_rows, shuffled.data(), std::make_index_sequence<8>()); break;
     default:
       for (std::uint64_t i = 0; i < rows; ++i)
         for (std::size_t b = 0; b < size; ++b) shuffled[b * chunk_rows + i] = from[i * size + b];
   }
   for (std::size_t b = 0; b < size && rows < chunk_rows; ++b)
     std::fill(shuffled.begin() + std::ptrdiff_t(b * chunk_rows + rows), shuffled.begin() + std::ptrdiff_t((b + 1) * chunk_rows), 0);
+  // Compressed into a buffer kept per thread too: growing `out` to the bound would zero it first.
+  thread_local std::vector<unsigned char> packed_bytes;
   uLongf packed = compressBound(bytes);
-  out.resize(packed + 4);
-  if (compress2(out.data(), &packed, shuffled.data(), bytes, kDeflateLevel) != Z_OK) return false;
-  const std::uint32_t sum = detail::fletcher32(out.data(), packed);
-  for (int i = 0; i < 4; ++i) out[packed + std::size_t(i)] = static_cast<unsigned char>(sum >> (8 * i));
-  out.resize(packed + 4);
+  packed_bytes.resize(packed);
+  if (compress2(packed_bytes.data(), &packed, shuffled.data(), bytes, kDeflateLevel) != Z_OK) return false;
+  const std::uint32_t sum = detail::fletcher32(packed_bytes.data(), packed);
+  out.assign(packed_bytes.begin(), packed_bytes.begin() + std::ptrdiff_t(packed));
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<unsigned char>(sum >> (8 * i)));
   return true;
 }
-
-}  // namespace
 
 // The creation fails on all ranks or none (the file exists, the directory is not writable), so
 // the ranks can agree on it; writes and closes cannot (see timeline::write).
@@ -140,7 +143,7 @@ Table::Table(ParallelFile& file, const std::string& name, std::uint64_t total_ro
              H5Gclose),
       spans_(std::move(spans)),
       total_(total_rows),
-      chunk_rows_(std::clamp<std::uint64_t>(total_rows, 1, kChunkRows)),
+      chunk_rows_(h5::chunk_rows(total_rows)),
       single_writer_(mpi::size(comm_) == 1) {
   transfer_ = Handle(check(H5Pcreate(H5P_DATASET_XFER), "create transfer list"), H5Pclose);
   check(H5Pset_dxpl_mpio(transfer_.get(), H5FD_MPIO_COLLECTIVE), "set collective transfer");
@@ -219,32 +222,11 @@ void Table::write(Column& column, std::uint64_t first, std::uint64_t count, cons
         "write rows");
 }
 
-void Table::write_chunks(const std::vector<Column*>& columns, std::uint64_t first, std::uint64_t count,
-                         const std::vector<const void*>& data) {
-  if (!single_writer_ || first % chunk_rows_ != 0 || (count % chunk_rows_ != 0 && first + count != total_))
-    throw H5Error(fmt::format("HDF5: cannot write rows {}-{} of a table of {} as whole chunks", first,
-                              first + count, total_));
-  const std::uint64_t chunks = (count + chunk_rows_ - 1) / chunk_rows_;
-  const std::int64_t jobs = std::int64_t(columns.size() * chunks);
-  auto& filtered = filtered_;  // kept from batch to batch, with their memory
-  if (filtered.size() < std::size_t(jobs)) filtered.resize(std::size_t(jobs));
-  std::atomic<bool> failed{false};
-#pragma omp parallel for schedule(dynamic) num_threads(omp_get_num_procs())
-  for (std::int64_t job = 0; job < jobs; ++job) {
-    const auto c = static_cast<std::size_t>(job) / chunks, k = static_cast<std::size_t>(job) % chunks;
-    const auto size = columns[c]->element_bytes_;
-    const auto rows = std::min<std::uint64_t>(chunk_rows_, count - k * chunk_rows_);
-    const auto* from = static_cast<const unsigned char*>(data[c]) + k * chunk_rows_ * size;
-    if (!filter_chunk(from, rows, chunk_rows_, size, filtered[std::size_t(job)])) failed = true;
-  }
-  if (failed) throw H5Error("HDF5: cannot compress a chunk (zlib: out of memory)");
-  for (std::int64_t job = 0; job < jobs; ++job) {
-    const auto c = static_cast<std::size_t>(job) / chunks, k = static_cast<std::size_t>(job) % chunks;
-    const hsize_t offset[1] = {first + k * chunk_rows_};
-    const auto& chunk = filtered[std::size_t(job)];
-    check(H5Dwrite_chunk(columns[c]->dataset_.get(), H5P_DEFAULT, 0, offset, chunk.size(), chunk.data()),
-          "write a chunk");
-  }
+void Table::write_chunk(Column& column, std::uint64_t index, const void* filtered, std::size_t bytes) {
+  if (!single_writer_ || index * chunk_rows_ >= total_)
+    throw H5Error(fmt::format("HDF5: cannot write chunk {} of a table of {} rows itself", index, total_));
+  const hsize_t offset[1] = {index * chunk_rows_};
+  check(H5Dwrite_chunk(column.dataset_.get(), H5P_DEFAULT, 0, offset, bytes, filtered), "write a chunk");
 }
 
 void Table::strings(const std::string& name, const std::vector<std::string>& values) {

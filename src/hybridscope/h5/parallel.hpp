@@ -13,6 +13,16 @@
 
 namespace hybridscope::h5 {
 
+// Rows per chunk of every column of a Table of `total_rows` rows.
+std::uint64_t chunk_rows(std::uint64_t total_rows);
+
+// What a Table's filters (shuffle, deflate, Fletcher-32) make of one chunk of a column: `rows`
+// values of `size` bytes at `from`, the chunk's first rows (an edge chunk is stored whole, padded
+// with zeros). Any process can filter chunks for the one that writes them (Table::write_chunk).
+// False when zlib fails (out of memory).
+bool filter_chunk(const void* from, std::uint64_t rows, std::uint64_t chunk_rows, std::size_t size,
+                  std::vector<unsigned char>& out);
+
 class ParallelFile {
 public:
   // Creates `path` for every rank of comm; fails (H5Error on every rank) if it exists.
@@ -43,6 +53,7 @@ public:
   Column(Handle dataset, Handle memory_type, std::size_t element_bytes)
       : dataset_(std::move(dataset)), type_(std::move(memory_type)), element_bytes_(element_bytes) {}
   void close(std::string_view what) { dataset_.close(what); }
+  std::size_t element_bytes() const { return element_bytes_; }
 
 private:
   friend class Table;
@@ -69,6 +80,7 @@ public:
   Table(ParallelFile& file, const std::string& name, std::uint64_t total_rows, std::vector<RowSpan> spans);
 
   std::uint64_t total_rows() const { return total_; }
+  MPI_Comm comm() const { return comm_; }
 
   // A column of T (an arithmetic type), or of 8-bit codes named by `enum_names` (0, 1, 2, ...).
   template <typename T>
@@ -77,15 +89,12 @@ public:
   // Writes this process's rows [first, first + count) of a column from `data`.
   void write(Column& column, std::uint64_t first, std::uint64_t count, const void* data);
 
-  // Whether write_chunks may be used: the file has one writer (one node), which writes every row.
+  // Whether write_chunk may be used: the file has one writer (one node), which writes every row.
   bool writes_chunks_itself() const { return single_writer_; }
-  // Rows [first, first + count) of several columns, data[i] for columns[i], as write() would, when
-  // writes_chunks_itself(): `first` at a chunk's start and `count` to a chunk's end or the table's.
-  // HDF5 filters chunks one after the other in the calling thread; here every chunk is filtered as
-  // HDF5's filters would (shuffle, deflate, Fletcher-32) on all the CPUs this process may use, and
-  // written as it is (H5Dwrite_chunk, which parallel HDF5 allows for a file of one process only).
-  void write_chunks(const std::vector<Column*>& columns, std::uint64_t first, std::uint64_t count,
-                    const std::vector<const void*>& data);
+  std::uint64_t chunk_rows() const { return chunk_rows_; }
+  // Stores chunk `index` of a column as filter_chunk() made it, when writes_chunks_itself(): with
+  // H5Dwrite_chunk, which parallel HDF5 allows for a file of one process only.
+  void write_chunk(Column& column, std::uint64_t index, const void* filtered, std::size_t bytes);
 
   // A whole column in one call.
   template <typename T>
@@ -110,7 +119,6 @@ private:
   std::uint64_t total_ = 0;
   std::uint64_t chunk_rows_ = 1;
   bool single_writer_ = false;
-  std::vector<std::vector<unsigned char>> filtered_;  // write_chunks' chunks, memory kept between calls
 };
 
 }  // namespace hybridscope::h5

@@ -134,15 +134,45 @@ void raise_if_any_failed(MPI_Comm comm, const std::string& local_failure, int ex
   throw_error(message, exit_code);
 }
 
+namespace {
+
+// Sleeps growing from 20 us to 1 ms: a short wait stays short, a long one leaves the CPU.
+class Backoff {
+public:
+  void sleep() {
+    std::this_thread::sleep_for(pause_);
+    pause_ = std::min<std::chrono::microseconds>(pause_ * 2, std::chrono::milliseconds(1));
+  }
+
+private:
+  std::chrono::microseconds pause_{20};
+};
+
+}  // namespace
+
 void wait_idle(MPI_Request& request) {
-  using namespace std::chrono_literals;
-  auto pause = 20us;
-  for (int done = 0;;) {
+  for (Backoff backoff;; backoff.sleep()) {
+    int done = 0;
     MPI_Test(&request, &done, MPI_STATUS_IGNORE);
     if (done) return;
-    std::this_thread::sleep_for(pause);
-    pause = std::min<std::chrono::microseconds>(pause * 2, 1ms);
   }
+}
+
+std::optional<int> poll_message(MPI_Comm comm, int source, int tag, std::vector<unsigned char>& buffer) {
+  int arrived = 0;
+  MPI_Status status;
+  MPI_Iprobe(source, tag, comm, &arrived, &status);
+  if (!arrived) return std::nullopt;
+  int bytes = 0;
+  MPI_Get_count(&status, MPI_BYTE, &bytes);
+  buffer.resize(static_cast<std::size_t>(bytes));
+  MPI_Recv(buffer.data(), bytes, MPI_BYTE, status.MPI_SOURCE, tag, comm, MPI_STATUS_IGNORE);
+  return status.MPI_SOURCE;
+}
+
+int receive_idle(MPI_Comm comm, int source, int tag, std::vector<unsigned char>& buffer) {
+  for (Backoff backoff;; backoff.sleep())
+    if (const auto from = poll_message(comm, source, tag, buffer)) return *from;
 }
 
 void idle_barrier(MPI_Comm comm) {

@@ -73,6 +73,12 @@ void wait_idle(MPI_Request& request);
 // MPI_Barrier that waits as wait_idle does. Collective.
 void idle_barrier(MPI_Comm comm);
 
+// Receives into `buffer` (resized to fit) the next message with `tag` from `source` (or
+// MPI_ANY_SOURCE) if one has come, and says from which rank.
+std::optional<int> poll_message(MPI_Comm comm, int source, int tag, std::vector<unsigned char>& buffer);
+// The same, waiting for the message as wait_idle does.
+int receive_idle(MPI_Comm comm, int source, int tag, std::vector<unsigned char>& buffer);
+
 // "MPI_Get_library_version" up to its first clause, e.g. "Open MPI v4.1.4".
 std::string library_version();
 

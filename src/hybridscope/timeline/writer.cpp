@@ -16,16 +16,11 @@
 #include "hybridscope/mpi/pack.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/timeline/format.hpp"
+#include "hybridscope/timeline/intervals.hpp"
 
 namespace hybridscope::timeline {
 
 namespace {
-
-// Rows of intervals a node leader writes per collective call: bounds the memory of the conversion.
-constexpr std::uint64_t kBatchRows = std::uint64_t{1} << 20;
-// Intervals per message from a rank to its node leader.
-constexpr std::size_t kMessageRows = std::size_t{1} << 15;
-constexpr int kIntervalTag = 7302;
 
 template <typename T>
 constexpr Type type_of() {
@@ -180,6 +175,12 @@ Share make_share(MPI_Comm comm, const RankFacts& facts, const trace::Recording& 
 struct NodeShares {
   std::vector<Share> ranks;
   std::uint64_t total[kPerRankTables] = {};
+  std::uint64_t nodes = 0;
+
+  // Where a rank's intervals go.
+  IntervalRows intervals(const Share& s) const {
+    return {s.first[kIntervals], s.count[kIntervals], total[kIntervals], nodes == 1};
+  }
 
   // Where the node's rows of table `t` go: a span per rank, those that touch merged.
   std::vector<h5::RowSpan> spans(PerRank t) const {
@@ -204,9 +205,12 @@ NodeShares gather_shares(const mpi::NodeComms& nodes, const Share& mine) {
   pack(packer, mine);
   const auto bytes = mpi::gather_bytes(nodes.node(), packer.bytes());
   NodeShares node;
-  std::uint64_t last[kPerRankTables];  // the last rank's first + count is every table's total
-  for (std::size_t t = 0; t < kPerRankTables; ++t) last[t] = mine.first[t] + mine.count[t];
-  MPI_Allreduce(last, node.total, kPerRankTables, MPI_UINT64_T, MPI_MAX, nodes.all());
+  std::uint64_t sums[kPerRankTables + 1];  // every table's rows, and the number of nodes
+  std::copy(std::begin(mine.count), std::end(mine.count), sums);
+  sums[kPerRankTables] = nodes.leader() ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, sums, kPerRankTables + 1, MPI_UINT64_T, MPI_SUM, nodes.all());
+  std::copy(sums, sums + kPerRankTables, node.total);
+  node.nodes = sums[kPerRankTables];
   if (!nodes.leader()) return node;
   mpi::Unpacker unpacker(bytes.data(), bytes.data() + bytes.size());
   while (!unpacker.done()) node.ranks.push_back(unpack(unpacker));
@@ -312,143 +316,22 @@ void write_environment(h5::ParallelFile& file, const std::vector<std::pair<std::
   put(table, environment::value, column_of(variables, [](auto& v) { return v.second; }));
 }
 
-std::int64_t or_minus_one(std::uint64_t value) {
-  return value == trace::kNone ? -1 : static_cast<std::int64_t>(value);
-}
-
-// An interval as it travels to the node leader: its times already in the run's time.
-struct IntervalRow {
-  trace::Interval interval;
-  std::uint32_t rank;
-  std::uint16_t thread;
-};
-
-// This rank's intervals in the run's time, one at a time.
-template <typename Visit>
-void each_row(int rank, const trace::Recording& r, Visit&& visit) {
-  for (std::size_t t = 0; t < r.logs.size(); ++t)
-    r.logs[t].for_each([&](const trace::Interval* p, std::size_t n) {
-      for (std::size_t i = 0; i < n; ++i) {
-        trace::Interval in = p[i];
-        in.begin_ns = r.run_time(in.begin_ns), in.end_ns = r.run_time(in.end_ns);
-        visit(IntervalRow{in, static_cast<std::uint32_t>(rank), static_cast<std::uint16_t>(t)});
-      }
-    });
-}
-
-// Sends this rank's intervals to its node leader, `kMessageRows` a message, one message in flight
-// while the next is filled.
-void send_intervals(MPI_Comm node, int rank, const trace::Recording& r) {
-  std::vector<IntervalRow> block, in_flight;
-  block.reserve(std::min<std::uint64_t>(r.recorded(), kMessageRows));
-  MPI_Request request = MPI_REQUEST_NULL;
-  const auto send = [&] {
-    if (request != MPI_REQUEST_NULL) mpi::wait_idle(request);
-    in_flight.swap(block);
-    block.clear();
-    MPI_Isend(in_flight.data(), static_cast<int>(in_flight.size() * sizeof(IntervalRow)), MPI_BYTE, 0, kIntervalTag,
-              node, &request);
-  };
-  each_row(rank, r, [&](const IntervalRow& row) {
-    block.push_back(row);
-    if (block.size() == kMessageRows) send();
-  });
-  if (!block.empty()) send();
-  if (request != MPI_REQUEST_NULL) mpi::wait_idle(request);
-}
-
-// Columns of the interval table, filled a batch at a time.
-struct IntervalColumns {
-  std::vector<std::uint32_t> rank;
-  std::vector<std::uint16_t> thread;
-  std::vector<std::uint8_t> kind;
-  std::vector<std::int16_t> cpu;
-  std::vector<std::int64_t> chunk, item, cpu_ns, begin, end;
-  explicit IntervalColumns(std::size_t rows) {
-    rank.reserve(rows), thread.reserve(rows), kind.reserve(rows), cpu.reserve(rows);
-    chunk.reserve(rows), item.reserve(rows), cpu_ns.reserve(rows), begin.reserve(rows), end.reserve(rows);
-  }
-  std::size_t size() const { return rank.size(); }
-  void push(const IntervalRow& row) {
-    const auto& in = row.interval;
-    rank.push_back(row.rank);
-    thread.push_back(row.thread);
-    kind.push_back(static_cast<std::uint8_t>(in.kind));
-    cpu.push_back(static_cast<std::int16_t>(in.cpu));
-    chunk.push_back(or_minus_one(in.chunk));
-    item.push_back(or_minus_one(in.item));
-    cpu_ns.push_back(in.cpu_ns);
-    begin.push_back(in.begin_ns);
-    end.push_back(in.end_ns);
-  }
-  void clear() {
-    rank.clear(), thread.clear(), kind.clear(), cpu.clear();
-    chunk.clear(), item.clear(), cpu_ns.clear(), begin.clear(), end.clear();
-  }
-};
-
-// The node's intervals, rank after rank: the leader's own, then those its ranks send.
+// The node's intervals (timeline/intervals.hpp), in the table's columns created here.
 void write_intervals(h5::ParallelFile& file, MPI_Comm node_comm, const NodeShares& node, int rank,
-                     const trace::Recording& r) {
+                     const trace::Recording& recording) {
   h5::Table table(file, "intervals", node.total[kIntervals], node.spans(kIntervals));
   if (intervals::kind.type != Type::kind) throw Error("timeline writer: 'intervals/kind' is not the kind enum");
-  h5::Column columns[] = {
-      add<std::uint32_t>(table, intervals::rank),
-      add<std::uint16_t>(table, intervals::thread),
-      table.add_enum_column(std::string(intervals::kind.name),
-                            {std::begin(trace::kActivityNames), std::end(trace::kActivityNames)}),
-      add<std::int16_t>(table, intervals::cpu),
-      add<std::int64_t>(table, intervals::chunk),
-      add<std::int64_t>(table, intervals::item),
-      add<std::int64_t>(table, intervals::cpu_ns),
-      add<std::int64_t>(table, intervals::begin_ns),
-      add<std::int64_t>(table, intervals::end_ns)};
-
-  std::uint64_t local = 0;
-  for (const auto& s : node.ranks) local += s.count[kIntervals];
-  std::uint64_t batches = (local + kBatchRows - 1) / kBatchRows;
-  MPI_Allreduce(MPI_IN_PLACE, &batches, 1, MPI_UINT64_T, MPI_MAX, file.comm());
-  IntervalColumns c(std::min(local, kBatchRows));
-  std::uint64_t written = 0, done_batches = 0;
-  std::vector<h5::Column*> all_columns;
-  for (auto& column : columns) all_columns.push_back(&column);
-  const auto flush = [&] {
-    const auto n = c.size();
-    const std::vector<const void*> data = {c.rank.data(), c.thread.data(), c.kind.data(), c.cpu.data(),
-                                           c.chunk.data(), c.item.data(), c.cpu_ns.data(), c.begin.data(),
-                                           c.end.data()};
-    if (table.writes_chunks_itself() && n > 0) table.write_chunks(all_columns, written, n, data);
-    else
-      for (std::size_t i = 0; i < std::size(columns); ++i) table.write(columns[i], written, n, data[i]);
-    written += n;
-    ++done_batches;
-    c.clear();
-  };
-  const auto take = [&](const IntervalRow* rows, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-      c.push(rows[i]);
-      if (c.size() == kBatchRows) flush();
-    }
-  };
-  std::vector<IntervalRow> message(kMessageRows);
-  for (int local_rank = 0; local_rank < int(node.ranks.size()); ++local_rank) {
-    if (local_rank == 0) {
-      each_row(rank, r, [&](const IntervalRow& row) { take(&row, 1); });
-      continue;
-    }
-    for (std::uint64_t left = node.ranks[std::size_t(local_rank)].count[kIntervals]; left > 0;) {
-      MPI_Status status;
-      MPI_Recv(message.data(), static_cast<int>(message.size() * sizeof(IntervalRow)), MPI_BYTE, local_rank,
-               kIntervalTag, node_comm, &status);
-      int bytes = 0;
-      MPI_Get_count(&status, MPI_BYTE, &bytes);
-      const std::uint64_t n = std::uint64_t(bytes) / sizeof(IntervalRow);
-      if (n == 0 || n > left) throw Error(fmt::format("rank {} sent {} intervals, {} expected", local_rank, n, left));
-      take(message.data(), n);
-      left -= n;
-    }
-  }
-  while (done_batches < batches) flush();  // the last partial batch, then empty ones
+  std::vector<h5::Column> columns;
+  columns.push_back(add<std::uint32_t>(table, intervals::rank));
+  columns.push_back(add<std::uint16_t>(table, intervals::thread));
+  columns.push_back(table.add_enum_column(std::string(intervals::kind.name),
+                                          {std::begin(trace::kActivityNames), std::end(trace::kActivityNames)}));
+  columns.push_back(add<std::int16_t>(table, intervals::cpu));
+  for (const auto* field : {&intervals::chunk, &intervals::item, &intervals::cpu_ns, &intervals::begin_ns, &intervals::end_ns})
+    columns.push_back(add<std::int64_t>(table, *field));
+  std::vector<std::uint64_t> count_of;
+  for (const auto& s : node.ranks) count_of.push_back(s.count[kIntervals]);
+  write_intervals(table, columns, node_comm, count_of, node.intervals(node.ranks.front()), rank, recording);
   for (auto& column : columns) column.close("close an interval column");
 }
 
@@ -515,7 +398,8 @@ void write_node(h5::ParallelFile& file, const mpi::NodeComms& nodes, const NodeS
 void write(const mpi::NodeComms& nodes, const std::string& path, const RunFacts& facts, const RunSummary& summary,
            const RankFacts& rank, const trace::Recording& recording) {
   phases::begin("write");
-  const auto node = gather_shares(nodes, make_share(nodes.all(), rank, recording));
+  const auto mine = make_share(nodes.all(), rank, recording);
+  const auto node = gather_shares(nodes, mine);
   std::optional<h5::ParallelFile> file;
   // Only the file's creation can fail here without ending the job, and on every leader alike.
   on_leaders(nodes, [&] { file.emplace(path, nodes.leaders()); });
@@ -528,7 +412,12 @@ void write(const mpi::NodeComms& nodes, const std::string& path, const RunFacts&
       abandon(nodes.all(), path, *file, e.what());
     }
   } else {
-    send_intervals(nodes.node(), rank.rank.rank, recording);
+    try {
+      send_intervals(nodes.node(), node.intervals(mine), rank.rank.rank, recording);
+    } catch (const std::exception& e) {  // its leader would wait for the rest of its intervals
+      log::rank_error(fmt::format("cannot hand the timeline's intervals to the node leader: {}", e.what()));
+      MPI_Abort(nodes.all(), static_cast<int>(ExitCode::failure));
+    }
   }
   phases::begin("read-back");
   verify(nodes, path);
