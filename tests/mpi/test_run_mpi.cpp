@@ -4,13 +4,16 @@
 // across layouts.
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "hybridscope/config/config.hpp"
 #include "hybridscope/core/error.hpp"
+#include "hybridscope/mpi/placement.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/run/run.hpp"
 #include "support.hpp"
@@ -154,6 +157,33 @@ TEST(RunComm, RunsOnASubCommunicator) {
   EXPECT_EQ(result.summary.checksum, serial_checksum(config));
   EXPECT_EQ(result.facts.layout.ranks, mpi::size(half));
   MPI_Comm_free(&half);
+}
+
+// The threads a rank may run without crowding its node's other ranks (the timeline write's
+// compression): all its CPUs alone, one when bound to one, and together no more than the node has.
+TEST(Placement, CpuShareLeavesEachRankItsShareOfTheNode) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  EXPECT_EQ(mpi::cpu_share(MPI_COMM_SELF), CPU_COUNT(&all));
+
+  MPI_Comm node = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  const int unbound = mpi::cpu_share(node);  // ctest starts the ranks with --bind-to none
+  int sum = 0;
+  MPI_Allreduce(&unbound, &sum, 1, MPI_INT, MPI_SUM, node);
+  EXPECT_GE(unbound, 1);
+  EXPECT_LE(sum, std::max(CPU_COUNT(&all), mpi::size(node)));
+
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &all)) cpus.push_back(c);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpus[std::size_t(mpi::rank(node)) % cpus.size()], &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  EXPECT_EQ(mpi::cpu_share(node), 1);
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+  MPI_Comm_free(&node);
 }
 
 // A workload that cannot be set up on one rank stops every rank with that rank's message.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <sched.h>
+
 #include <algorithm>
 
 #include "hybridscope/mpi/session.hpp"
@@ -53,6 +55,14 @@ Placement locate(MPI_Comm comm) {
   if (p.comms->leader()) p.nodes = size(p.comms->leaders());
   MPI_Bcast(&p.nodes, 1, MPI_INT, 0, p.comms->node());
   return p;
+}
+
+int cpu_share(MPI_Comm node) {
+  cpu_set_t mine, all;
+  CPU_ZERO(&mine);
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0) CPU_SET(0, &mine);  // unknown: one CPU
+  MPI_Allreduce(&mine, &all, sizeof mine, MPI_BYTE, MPI_BOR, node);
+  return std::max(1, std::min(CPU_COUNT(&mine), CPU_COUNT(&all) / size(node)));
 }
 
 }  // namespace hybridscope::mpi

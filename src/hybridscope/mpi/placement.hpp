@@ -49,4 +49,9 @@ struct Placement {
 // Collective over comm.
 Placement locate(MPI_Comm comm);
 
+// How many threads this rank may run without crowding its node's other ranks: the CPUs it may use,
+// but no more than its even share of those its node's ranks may use together (ranks left unbound
+// all see every CPU). Collective over `node`, a communicator of one node's ranks.
+int cpu_share(MPI_Comm node);
+
 }  // namespace hybridscope::mpi

@@ -1,7 +1,6 @@
 #include "hybridscope/timeline/intervals.hpp"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <array>
@@ -91,9 +90,9 @@ bool whole_chunk(const PieceHeader& h, std::uint64_t chunk_rows, std::uint64_t t
   return h.first % chunk_rows == 0 && (h.rows == chunk_rows || h.first + h.rows == total);
 }
 
-// Filters every column of each of `pieces` (whole chunks) on all this process's CPUs; a column that
+// Filters every column of each of `pieces` (whole chunks) with `cpus` threads; a column that
 // zlib could not compress (out of memory) leaves its piece as values.
-void filter(std::vector<Piece>& pieces, std::uint64_t chunk_rows, int cpus,
+void filter(const std::vector<Piece*>& pieces, std::uint64_t chunk_rows, int cpus,
             std::vector<std::vector<unsigned char>>& filtered) {
   if (pieces.empty()) return;  // without starting threads
   const auto jobs = static_cast<std::int64_t>(pieces.size() * kColumns);
@@ -101,7 +100,7 @@ void filter(std::vector<Piece>& pieces, std::uint64_t chunk_rows, int cpus,
   std::vector<char> ok(std::size_t(jobs), 0);
 #pragma omp parallel for schedule(dynamic) num_threads(cpus) if (cpus > 1)
   for (std::int64_t job = 0; job < jobs; ++job) {
-    const auto& p = pieces[std::size_t(job) / kColumns];
+    const auto& p = *pieces[std::size_t(job) / kColumns];
     const auto c = std::size_t(job) % kColumns;
     ok[std::size_t(job)] = h5::filter_chunk(p.block[c], p.header.rows, chunk_rows, kWidth[c], filtered[std::size_t(job)]);
   }
@@ -109,10 +108,11 @@ void filter(std::vector<Piece>& pieces, std::uint64_t chunk_rows, int cpus,
     if (!std::all_of(ok.begin() + std::ptrdiff_t(i * kColumns), ok.begin() + std::ptrdiff_t((i + 1) * kColumns),
                      [](char k) { return k != 0; }))
       continue;
-    pieces[i].header.filtered = 1;
+    auto& p = *pieces[i];
+    p.header.filtered = 1;
     for (std::size_t c = 0; c < kColumns; ++c) {
       const auto& bytes = filtered[i * kColumns + c];
-      pieces[i].header.bytes[c] = bytes.size(), pieces[i].block[c] = bytes.data();
+      p.header.bytes[c] = bytes.size(), p.block[c] = bytes.data();
     }
   }
 }
@@ -132,26 +132,24 @@ void each_interval(const trace::Recording& r, Visit&& visit) {
 
 // Turns this rank's intervals into pieces cut where the table's chunks begin, and hands them to
 // `deliver` a batch of chunks at a time; in a file of one node, pieces that are whole chunks come
-// filtered, by all of this process's CPUs at once.
+// filtered, by `rows.cpus` threads at once.
 template <typename Deliver>
 void make_pieces(const IntervalRows& rows, int rank, const trace::Recording& r, Deliver&& deliver) {
   const std::uint64_t chunk_rows = h5::chunk_rows(rows.total), end = rows.first + rows.count;
-  const int cpus = std::max(1, omp_get_num_procs());
+  const int cpus = rows.cpus;
   const std::size_t batch = std::min<std::size_t>(std::size_t(cpus), kMaxBatchChunks);
   Columns columns(std::min<std::uint64_t>(rows.count, batch * chunk_rows));
-  std::vector<Piece> pieces, whole;
+  std::vector<Piece> pieces;
+  std::vector<Piece*> whole;
   std::vector<std::vector<unsigned char>> filtered;
   const auto boundary = [&](std::uint64_t row) { return std::min(end, (row / chunk_rows + 1) * chunk_rows); };
   std::uint64_t row = rows.first, piece_first = row, piece_end = boundary(row);
   const auto flush = [&] {
     whole.clear();
-    for (const auto& p : pieces)
-      if (rows.one_node && whole_chunk(p.header, chunk_rows, rows.total)) whole.push_back(p);
+    for (auto& p : pieces)
+      if (rows.one_node && whole_chunk(p.header, chunk_rows, rows.total)) whole.push_back(&p);
     filter(whole, chunk_rows, cpus, filtered);
-    for (auto p : pieces) {
-      const auto w = std::find_if(whole.begin(), whole.end(), [&](auto& x) { return x.header.first == p.header.first; });
-      deliver(w == whole.end() ? p : *w);
-    }
+    for (const auto& p : pieces) deliver(p);
     pieces.clear();
     columns.clear();
   };
@@ -239,10 +237,10 @@ public:
     auto& partial = partial_.try_emplace(index, chunk_rows_).first->second;
     partial.columns.put(p.header.first % chunk_rows_, p, 0, p.header.rows);
     if ((partial.filled += p.header.rows) < rows) return;
-    std::vector<Piece> chunk{partial.columns.piece(index * chunk_rows_, 0, rows)};
-    filter(chunk, chunk_rows_, 1, filtered_);
-    if (!chunk[0].header.filtered) throw Error("timeline writer: cannot compress a chunk (zlib: out of memory)");
-    write(index, chunk[0]);
+    auto chunk = partial.columns.piece(index * chunk_rows_, 0, rows);
+    filter({&chunk}, chunk_rows_, 1, filtered_);
+    if (!chunk.header.filtered) throw Error("timeline writer: cannot compress a chunk (zlib: out of memory)");
+    write(index, chunk);
     partial_.erase(index);
   }
   // Whether every chunk begun was written.

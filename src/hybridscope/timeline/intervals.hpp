@@ -20,6 +20,7 @@ struct IntervalRows {
   std::uint64_t count = 0;
   std::uint64_t total = 0;
   bool one_node = false;  // the file has one writer, which may store chunks filtered elsewhere
+  int cpus = 1;           // threads that filter this rank's chunks (mpi::cpu_share)
 };
 
 // On a rank that is not its node's leader: hands its intervals to the leader.

@@ -176,10 +176,11 @@ struct NodeShares {
   std::vector<Share> ranks;
   std::uint64_t total[kPerRankTables] = {};
   std::uint64_t nodes = 0;
+  int cpus = 1;  // threads this rank compresses with
 
-  // Where a rank's intervals go.
+  // Where this rank's intervals (in `s`, its share) go.
   IntervalRows intervals(const Share& s) const {
-    return {s.first[kIntervals], s.count[kIntervals], total[kIntervals], nodes == 1};
+    return {s.first[kIntervals], s.count[kIntervals], total[kIntervals], nodes == 1, cpus};
   }
 
   // Where the node's rows of table `t` go: a span per rank, those that touch merged.
@@ -211,6 +212,7 @@ NodeShares gather_shares(const mpi::NodeComms& nodes, const Share& mine) {
   MPI_Allreduce(MPI_IN_PLACE, sums, kPerRankTables + 1, MPI_UINT64_T, MPI_SUM, nodes.all());
   std::copy(sums, sums + kPerRankTables, node.total);
   node.nodes = sums[kPerRankTables];
+  node.cpus = mpi::cpu_share(nodes.node());
   if (!nodes.leader()) return node;
   mpi::Unpacker unpacker(bytes.data(), bytes.data() + bytes.size());
   while (!unpacker.done()) node.ranks.push_back(unpack(unpacker));
