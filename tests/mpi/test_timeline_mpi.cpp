@@ -116,6 +116,26 @@ void check_file(const std::string& path, const RunResult& result, const RunConfi
     EXPECT_EQ(dropped, 0u);
 }
 
+// Only node leaders open the file, so only they load HDF5 (h5/api.hpp): the other ranks are spared
+// its libraries. First in this file: the tests below open files on every rank.
+bool hdf5_loaded() {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);)
+    if (line.find("libhdf5") != std::string::npos) return true;
+  return false;
+}
+
+TEST(TimelineWrite, OnlyNodeLeadersLoadHdf5) {
+  ASSERT_FALSE(hdf5_loaded()) << "HDF5 was loaded before anything used it";
+  const RunConfig config = parse_config("items = 20\n[workload]\nn = 5\n", "test");
+  auto result = run(MPI_COMM_WORLD, config, serialized());
+  const auto path = shared_path("leaders.h5");
+  write_timeline(path, result, config);
+  EXPECT_EQ(hdf5_loaded(), result.nodes->leader());
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (mpi::rank(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
 // The HDF5 layer alone: every rank writes a different number of rows (rank 0 none at all on some
 // columns' data), and the file reads back in rank order, strings and attributes included.
 TEST(H5Table, RanksWriteTheirOwnRowsAndTheyReadBack) {

@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <utility>
 
-#include <hdf5.h>
+#include "hybridscope/h5/api.hpp"
 
 #include "hybridscope/h5/detail.hpp"
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <utility>
 
-#include <hdf5.h>
+#include "hybridscope/h5/api.hpp"
 #include <zlib.h>
 
 #include "hybridscope/h5/detail.hpp"

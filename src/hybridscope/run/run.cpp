@@ -13,7 +13,6 @@
 #include "hybridscope/core/stop.hpp"
 #include "hybridscope/core/version.hpp"
 #include "hybridscope/exec/executor.hpp"
-#include "hybridscope/h5/h5.hpp"
 #include "hybridscope/mpi/placement.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/core/error.hpp"
@@ -222,7 +221,6 @@ RunResult run(MPI_Comm comm, const RunConfig& config, const RunOptions& options)
   auto& f = result.facts;
   f.producer = fmt::format("hybridscope {}", kVersion);
   f.mpi_library = mpi::library_version();
-  f.hdf5_library = h5::library_version();
   f.layout = layout;
   f.nodes = placement.nodes;
   f.strategy = to_string(config.strategy);

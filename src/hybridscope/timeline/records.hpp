@@ -28,7 +28,7 @@ struct RunFacts {
   std::string start_time_utc;  // ISO 8601
   std::string command_line;
   std::string mpi_library;
-  std::string hdf5_library;
+  std::string hdf5_library;    // read from a file; a run's writer names the library it writes with
   Layout layout;
   int nodes = 1;
   std::string strategy;

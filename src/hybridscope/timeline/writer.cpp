@@ -66,7 +66,7 @@ void write_root_attributes(h5::ParallelFile& file, const RunFacts& f, const RunS
   set(file, a::start_time_utc, std::string_view(f.start_time_utc));
   set(file, a::command_line, std::string_view(f.command_line));
   set(file, a::mpi_library, std::string_view(f.mpi_library));
-  set(file, a::hdf5_library, std::string_view(f.hdf5_library));
+  set(file, a::hdf5_library, std::string_view(h5::library_version()));
   set(file, a::ranks, std::int64_t{f.layout.ranks});
   set(file, a::threads_per_rank, std::int64_t{f.layout.threads});
   set(file, a::nodes, std::int64_t{f.nodes});
