@@ -13,6 +13,7 @@
 #include "hybridscope/core/log.hpp"
 #include "hybridscope/core/phases.hpp"
 #include "hybridscope/core/stop.hpp"
+#include "hybridscope/h5/h5.hpp"
 #include "hybridscope/mpi/session.hpp"
 #include "hybridscope/report/summary.hpp"
 #include "hybridscope/sched/items.hpp"
@@ -150,6 +151,9 @@ int run_and_record(MPI_Comm comm, const mpi::Session& session, const RunRequest&
     }
   }
   output = timeline::plan_output(comm, request.output, request.force);
+  // HDF5 is loaded when first used (h5/api.hpp): rank 0, which writes, loads it now, so that a
+  // missing library ends the job before its items run rather than after.
+  mpi::on_root(comm, [] { h5::library_version(); });
   const auto start_time = mpi::bcast_string(comm, utc_now_iso8601(), 0);
 
   options.provided_thread_level = session.provided();
