@@ -130,17 +130,19 @@ def random_damage(data, rng, copies):
 def chunk_index_damage(data, original):
     """Damage aimed at the chunk index, the one piece of metadata the HDF5 1.8 format does not
     checksum (a v1 B-tree): in the node that points to a column's first chunk, the key's row offset
-    (the chunk is lost), its filter mask (the shuffle is skipped), its size, or the chunk's address."""
+    (the chunk is lost), its filter mask (the shuffle is skipped), its size, the chunk's address, or
+    the entry and the key after it zeroed (address 0, 0 bytes: HDF5 reads fill values)."""
     out = []
     with h5py.File(original, "r") as f:
         chunks = {path: f[path].id.get_chunk_info(0) for path in
-                  ["intervals/cpu", "threads/work_ns", "ranks/end_ns", "intervals/begin_ns"]}
+                  ["intervals/cpu", "threads/work_ns", "ranks/end_ns", "intervals/begin_ns", "hosts/pus"]}
     # A v1 B-tree node: "TREE", type 1 (chunks), level, entries, 2 siblings (24 bytes); then key 0
     # (size 4, filter mask 4, row offset 8, element offset 8), child 0 (the chunk's address), ...
     fields = [("row offset", 8, (1 << 40).to_bytes(8, "little")),
               ("filter mask", 4, (1).to_bytes(4, "little")),
               ("size", 0, (chunks["ranks/end_ns"].size // 2).to_bytes(4, "little")),
-              ("address", 24, (chunks["intervals/begin_ns"].byte_offset + 8).to_bytes(8, "little"))]
+              ("address", 24, (chunks["intervals/begin_ns"].byte_offset + 8).to_bytes(8, "little")),
+              ("index entry (zeroed, with the key after it)", 0, bytes(56))]
     for (path, info), (field, at, value) in zip(chunks.items(), fields):
         address = info.byte_offset.to_bytes(8, "little")
         nodes = [m.start() - 48 for m in re.finditer(re.escape(address), data)
@@ -347,7 +349,7 @@ def classify(stderr):
 
 
 def main():
-    print(f"seed {SEED} (HYBRIDSCOPE_DAMAGE_SEED={SEED} replays): {COPIES} random copies, 4 aimed at the chunk "
+    print(f"seed {SEED} (HYBRIDSCOPE_DAMAGE_SEED={SEED} replays): {COPIES} random copies, 5 aimed at the chunk "
           f"index, {len(EDITS)} h5py edits", flush=True)
     rng = random.Random(SEED)
     failures = []

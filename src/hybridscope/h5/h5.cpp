@@ -10,7 +10,6 @@
 #include <utility>
 
 #include "hybridscope/h5/api.hpp"
-
 #include "hybridscope/h5/detail.hpp"
 
 namespace hybridscope::h5 {
@@ -229,7 +228,8 @@ void check_chunks(hid_t dataset, const std::string& path, hsize_t rows) {
     check(H5Dget_chunk_info_by_coord(dataset, &first, &mask, &address, &bytes),
           fmt::format("look up rows {} of '{}'", first, path));
     const hsize_t last = std::min(rows, first + chunk) - 1;
-    if (address == HADDR_UNDEF)
+    // A zeroed index entry points at the superblock with no bytes: HDF5 then reads fill values.
+    if (address == HADDR_UNDEF || address == 0 || bytes == 0)
       throw H5Error(fmt::format("HDF5: '{}': rows {}-{} are not stored (its chunk index is damaged?)", path, first,
                                 last));
     if (mask != 0)

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <utility>
 
-#include "hybridscope/h5/api.hpp"
 #include <zlib.h>
 
+#include "hybridscope/h5/api.hpp"
 #include "hybridscope/h5/detail.hpp"
 #include "hybridscope/mpi/session.hpp"
 
